@@ -1,0 +1,3 @@
+//! Everything that makes gwsim deterministic: seeded random streams.
+
+pub mod rng;
