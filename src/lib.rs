@@ -5,3 +5,8 @@
 pub mod model;
 pub mod yaml;
 pub mod sim;
+pub mod ir;
+pub mod source;
+pub mod status;
+pub mod admission;
+pub mod store;
