@@ -40,6 +40,7 @@ pub struct PortIr {
 
 /// One programmed listener.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ListenerIr {
     pub name: String,
     /// `None` matches every host.
@@ -153,17 +154,12 @@ pub struct BackendIr {
 
 /// Where a backend's share of requests goes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(tag = "type")]
 pub enum BackendTarget {
     /// A Service port; endpoints come from `RoutingIr::services`.
-    Service {
-        service: String,
-        port: u16,
-    },
+    Service { service: String, port: u16 },
     /// The ref could not be resolved: its share answers 500, per spec.
-    Invalid {
-        reason: String,
-    },
+    Invalid { reason: String },
 }
 
 /// A Service as the data plane needs it.
@@ -186,7 +182,7 @@ pub struct ServicePortIr {
 
 /// One endpoint: a fake pod's container port, or a literal address (EndpointSlice).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(tag = "type", rename_all_fields = "camelCase")]
 pub enum EndpointIr {
     Pod {
         /// `namespace/deployment`.

@@ -2,11 +2,16 @@
 //!
 //! Data flows one way: files → store → controller → routing table → proxy → stats → views.
 
-pub mod model;
-pub mod yaml;
-pub mod sim;
+pub mod admission;
+pub mod cli;
+pub mod controller;
 pub mod ir;
+pub mod model;
+pub mod pipeline;
+pub mod render;
+pub mod runtime;
+pub mod sim;
 pub mod source;
 pub mod status;
-pub mod admission;
 pub mod store;
+pub mod yaml;

@@ -38,14 +38,20 @@ impl Store {
     /// `previous` supplies the last good objects of files that no longer parse; `history`
     /// keeps generations and first-seen timestamps across reloads and restarts; `now` stamps
     /// objects seen for the first time (RFC 3339).
-    pub fn assemble(load: DirLoad, previous: Option<&Store>, history: &mut History, now: &str) -> Store {
+    pub fn assemble(
+        load: DirLoad,
+        previous: Option<&Store>,
+        history: &mut History,
+        now: &str,
+    ) -> Store {
         let mut store = Store {
             diagnostics: load.diagnostics,
             ..Store::default()
         };
         let mut candidates: Vec<Object> = Vec::new();
         for file in load.files {
-            let fresh_keys: BTreeSet<ObjectKey> = file.decoded.objects.iter().map(|o| o.key.clone()).collect();
+            let fresh_keys: BTreeSet<ObjectKey> =
+                file.decoded.objects.iter().map(|o| o.key.clone()).collect();
             store.diagnostics.extend(file.decoded.diagnostics);
             candidates.extend(file.decoded.objects);
             if !file.decoded.syntax_ok {

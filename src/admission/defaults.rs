@@ -14,7 +14,9 @@ pub fn apply(body: &mut Body) {
 
 fn gateway(spec: &mut gw::GatewaySpec) {
     for address in spec.addresses.iter_mut().flatten() {
-        address.r#type.get_or_insert_with(|| "IPAddress".to_string());
+        address
+            .r#type
+            .get_or_insert_with(|| "IPAddress".to_string());
     }
     for listener in &mut spec.listeners {
         let allowed = listener
@@ -30,7 +32,8 @@ fn gateway(spec: &mut gw::GatewaySpec) {
             kind.group.get_or_insert_with(|| GATEWAY_GROUP.to_string());
         }
         if let Some(tls) = &mut listener.tls {
-            tls.mode.get_or_insert(gw::GatewayListenersTlsMode::Terminate);
+            tls.mode
+                .get_or_insert(gw::GatewayListenersTlsMode::Terminate);
             for cert in tls.certificate_refs.iter_mut().flatten() {
                 cert.group.get_or_insert_with(String::new);
                 cert.kind.get_or_insert_with(|| "Secret".to_string());
@@ -41,23 +44,32 @@ fn gateway(spec: &mut gw::GatewaySpec) {
 
 fn http_route(spec: &mut gw::HttpRouteSpec) {
     for parent in spec.parent_refs.iter_mut().flatten() {
-        parent.group.get_or_insert_with(|| GATEWAY_GROUP.to_string());
+        parent
+            .group
+            .get_or_insert_with(|| GATEWAY_GROUP.to_string());
         parent.kind.get_or_insert_with(|| "Gateway".to_string());
     }
-    let rules = spec.rules.get_or_insert_with(|| vec![gw::HttpRouteRules::default()]);
+    let rules = spec
+        .rules
+        .get_or_insert_with(|| vec![gw::HttpRouteRules::default()]);
     for rule in rules {
         let matches = rule
             .matches
             .get_or_insert_with(|| vec![gw::HttpRouteRulesMatches::default()]);
         for m in matches {
-            let path = m.path.get_or_insert_with(gw::HttpRouteRulesMatchesPath::default);
-            path.r#type.get_or_insert(gw::HttpRouteRulesMatchesPathType::PathPrefix);
+            let path = m
+                .path
+                .get_or_insert_with(gw::HttpRouteRulesMatchesPath::default);
+            path.r#type
+                .get_or_insert(gw::HttpRouteRulesMatchesPathType::PathPrefix);
             path.value.get_or_insert_with(|| "/".to_string());
             for h in m.headers.iter_mut().flatten() {
-                h.r#type.get_or_insert(gw::HttpRouteRulesMatchesHeadersType::Exact);
+                h.r#type
+                    .get_or_insert(gw::HttpRouteRulesMatchesHeadersType::Exact);
             }
             for q in m.query_params.iter_mut().flatten() {
-                q.r#type.get_or_insert(gw::HttpRouteRulesMatchesQueryParamsType::Exact);
+                q.r#type
+                    .get_or_insert(gw::HttpRouteRulesMatchesQueryParamsType::Exact);
             }
         }
         for filter in rule.filters.iter_mut().flatten() {
@@ -73,7 +85,9 @@ fn http_route(spec: &mut gw::HttpRouteSpec) {
                 }
                 if let Some(m) = &mut filter.request_mirror {
                     m.backend_ref.group.get_or_insert_with(String::new);
-                    m.backend_ref.kind.get_or_insert_with(|| "Service".to_string());
+                    m.backend_ref
+                        .kind
+                        .get_or_insert_with(|| "Service".to_string());
                     if let Some(f) = &mut m.fraction {
                         f.denominator.get_or_insert(100);
                     }
@@ -89,7 +103,9 @@ fn rule_filter(filter: &mut gw::HttpRouteRulesFilters) {
     }
     if let Some(m) = &mut filter.request_mirror {
         m.backend_ref.group.get_or_insert_with(String::new);
-        m.backend_ref.kind.get_or_insert_with(|| "Service".to_string());
+        m.backend_ref
+            .kind
+            .get_or_insert_with(|| "Service".to_string());
         if let Some(f) = &mut m.fraction {
             f.denominator.get_or_insert(100);
         }

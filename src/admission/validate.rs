@@ -18,19 +18,32 @@ pub fn check(body: &Body) -> Vec<Violation> {
 
 fn gateway(spec: &gw::GatewaySpec, out: &mut Vec<Violation>) {
     if spec.listeners.is_empty() {
-        out.push(Violation::new("spec.listeners", "must have at least 1 item"));
+        out.push(Violation::new(
+            "spec.listeners",
+            "must have at least 1 item",
+        ));
     }
     let mut names = BTreeSet::new();
     let mut combos = BTreeSet::new();
     for (i, l) in spec.listeners.iter().enumerate() {
         let at = format!("spec.listeners[{i}]");
         if !names.insert(l.name.as_str()) {
-            out.push(Violation::new(format!("{at}.name"), "Listener name must be unique within the Gateway"));
+            out.push(Violation::new(
+                format!("{at}.name"),
+                "Listener name must be unique within the Gateway",
+            ));
         }
         if !(1..=65535).contains(&l.port) {
-            out.push(Violation::new(format!("{at}.port"), "should be in the range 1 to 65535"));
+            out.push(Violation::new(
+                format!("{at}.port"),
+                "should be in the range 1 to 65535",
+            ));
         }
-        let combo = (l.port, l.protocol.clone(), l.hostname.clone().unwrap_or_default());
+        let combo = (
+            l.port,
+            l.protocol.clone(),
+            l.hostname.clone().unwrap_or_default(),
+        );
         if !combos.insert(combo) {
             out.push(Violation::new(
                 at.clone(),
@@ -44,7 +57,10 @@ fn gateway(spec: &gw::GatewaySpec, out: &mut Vec<Violation>) {
             ));
         }
         if matches!(l.protocol.as_str(), "HTTPS") && l.tls.is_none() {
-            out.push(Violation::new(format!("{at}.tls"), "tls must be specified for protocols ['HTTPS', 'TLS']"));
+            out.push(Violation::new(
+                format!("{at}.tls"),
+                "tls must be specified for protocols ['HTTPS', 'TLS']",
+            ));
         }
         if matches!(l.protocol.as_str(), "TCP" | "UDP") && l.hostname.is_some() {
             out.push(Violation::new(
@@ -68,7 +84,9 @@ fn http_route(spec: &gw::HttpRouteSpec, out: &mut Vec<Violation>) {
                 "RequestRedirect filter must not be used together with backendRefs",
             ));
         }
-        if has(gw::HttpRouteRulesFiltersType::RequestRedirect) && has(gw::HttpRouteRulesFiltersType::UrlRewrite) {
+        if has(gw::HttpRouteRulesFiltersType::RequestRedirect)
+            && has(gw::HttpRouteRulesFiltersType::UrlRewrite)
+        {
             out.push(Violation::new(
                 format!("{at}.filters"),
                 "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both",

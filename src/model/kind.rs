@@ -117,7 +117,10 @@ mod tests {
             Kind::from_type("gateway.networking.k8s.io/v1", "HTTPRoute"),
             Some(Kind::HttpRoute)
         );
-        assert_eq!(Kind::from_type("apps/v1", "Deployment"), Some(Kind::Deployment));
+        assert_eq!(
+            Kind::from_type("apps/v1", "Deployment"),
+            Some(Kind::Deployment)
+        );
         assert_eq!(Kind::from_type("v1", "Service"), Some(Kind::Service));
     }
 

@@ -72,7 +72,8 @@ pub enum Body {
     HttpRoute(gw::HttpRoute),
     ReferenceGrant(gw::ReferenceGrant),
     Service(Service),
-    Deployment(Deployment),
+    /// Boxed: a Deployment is several times larger than the other kinds.
+    Deployment(Box<Deployment>),
     EndpointSlice(EndpointSlice),
     Secret(Secret),
     ConfigMap(ConfigMap),
@@ -128,7 +129,10 @@ impl Body {
                 "apiVersion".into(),
                 serde_json::Value::String(self.kind().api_version()),
             );
-            map.insert("kind".into(), serde_json::Value::String(self.kind().as_str().into()));
+            map.insert(
+                "kind".into(),
+                serde_json::Value::String(self.kind().as_str().into()),
+            );
         }
         value
     }

@@ -100,8 +100,14 @@ mod tests {
         let seq_a: Vec<u64> = (0..5).map(|n| a.draw(n)).collect();
         let seq_b: Vec<u64> = (0..5).rev().map(|n| b.draw(n)).collect();
         assert_eq!(seq_a, seq_b.into_iter().rev().collect::<Vec<_>>());
-        assert_ne!(a.draw(0), Stream::new(8, "httproute/sample/helloworld/rule/0").draw(0));
-        assert_ne!(a.draw(0), Stream::new(7, "httproute/sample/helloworld/rule/1").draw(0));
+        assert_ne!(
+            a.draw(0),
+            Stream::new(8, "httproute/sample/helloworld/rule/0").draw(0)
+        );
+        assert_ne!(
+            a.draw(0),
+            Stream::new(7, "httproute/sample/helloworld/rule/1").draw(0)
+        );
     }
 
     #[test]

@@ -36,8 +36,12 @@ fn decode_document(file: &str, doc: &Document<'_>, default_ns: &str, out: &mut D
         Ok(v) => v,
         Err(err) => {
             let (line, column) = position(doc, &err);
-            out.diagnostics
-                .push(Diagnostic::error(file, line, column, format!("YAML syntax error: {}", err.message)));
+            out.diagnostics.push(Diagnostic::error(
+                file,
+                line,
+                column,
+                format!("YAML syntax error: {}", err.message),
+            ));
             out.syntax_ok = false;
             return;
         }
@@ -54,22 +58,43 @@ fn decode_document(file: &str, doc: &Document<'_>, default_ns: &str, out: &mut D
     };
     let Some(map) = value.as_mapping() else {
         let (line, col) = at("");
-        out.diagnostics
-            .push(Diagnostic::error(file, line, col, "a manifest must be a mapping with apiVersion and kind"));
+        out.diagnostics.push(Diagnostic::error(
+            file,
+            line,
+            col,
+            "a manifest must be a mapping with apiVersion and kind",
+        ));
         return;
     };
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let api_version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default();
     if kind.is_empty() || api_version.is_empty() {
-        let field = if kind.is_empty() { "kind" } else { "apiVersion" };
+        let field = if kind.is_empty() {
+            "kind"
+        } else {
+            "apiVersion"
+        };
         let (line, col) = at("");
         out.diagnostics.push(
-            Diagnostic::error(file, line, col, format!("missing required field \"{field}\"")).at_field(field),
+            Diagnostic::error(
+                file,
+                line,
+                col,
+                format!("missing required field \"{field}\""),
+            )
+            .at_field(field),
         );
         return;
     }
     if kind == "List" || kind.ends_with("List") && api_version == "v1" {
-        let items = map.get("items").and_then(Value::as_sequence).cloned().unwrap_or_default();
+        let items = map
+            .get("items")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
         for (i, item) in items.into_iter().enumerate() {
             let path = format!("items[{i}]");
             let (line, col) = at(&path);
@@ -127,8 +152,16 @@ impl Source<'_> {
 
 fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Decoded) {
     let value = src.value();
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
-    let kind_name = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let kind_name = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let Some(kind) = Kind::from_type(&api_version, &kind_name) else {
         let known = Kind::ALL.into_iter().find(|k| k.as_str() == kind_name);
         let message = match known {
@@ -138,8 +171,10 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
             ),
             None => format!("unknown kind {kind_name} ({api_version}); object ignored"),
         };
-        out.diagnostics
-            .push(Diagnostic::warning(ctx.file, Some(ctx.line), ctx.col, message).at_field(format!("{}kind", ctx.prefix)));
+        out.diagnostics.push(
+            Diagnostic::warning(ctx.file, Some(ctx.line), ctx.col, message)
+                .at_field(format!("{}kind", ctx.prefix)),
+        );
         return;
     };
     let decoded = match kind {
@@ -149,7 +184,7 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
         Kind::HttpRoute => typed(&src, Body::HttpRoute),
         Kind::ReferenceGrant => typed(&src, Body::ReferenceGrant),
         Kind::Service => typed(&src, Body::Service),
-        Kind::Deployment => typed(&src, Body::Deployment),
+        Kind::Deployment => typed(&src, |d| Body::Deployment(Box::new(d))),
         Kind::EndpointSlice => typed(&src, Body::EndpointSlice),
         Kind::Secret => typed(&src, Body::Secret),
         Kind::ConfigMap => typed(&src, Body::ConfigMap),
@@ -160,7 +195,7 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
         .and_then(Value::as_str)
         .unwrap_or("<unnamed>")
         .to_string();
-    let (mut body, unknown) = match decoded {
+    let (mut body, mut unknown) = match decoded {
         Ok(ok) => ok,
         Err(err) => {
             let (line, col) = match (&src, err.line) {
@@ -168,12 +203,19 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
                 _ => (ctx.locate)(&err.path),
             };
             out.diagnostics.push(
-                Diagnostic::error(ctx.file, line.or(Some(ctx.line)), col, format!("{kind_name} {name_hint}: {}", err.message))
-                    .at_field(format!("{}{}", ctx.prefix, err.path)),
+                Diagnostic::error(
+                    ctx.file,
+                    line.or(Some(ctx.line)),
+                    col,
+                    format!("{kind_name} {name_hint}: {}", err.message),
+                )
+                .at_field(format!("{}{}", ctx.prefix, err.path)),
             );
             return;
         }
     };
+    // The kube-derived Gateway API types read apiVersion and kind out of band.
+    unknown.retain(|f| f != "apiVersion" && f != "kind");
     if !unknown.is_empty() {
         // The API server rejects unknown fields under kubectl's default strict validation.
         for field in unknown {
@@ -183,7 +225,9 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
                     ctx.file,
                     line,
                     col,
-                    format!("{kind_name} {name_hint}: unknown field \"{field}\"; object not admitted"),
+                    format!(
+                        "{kind_name} {name_hint}: unknown field \"{field}\"; object not admitted"
+                    ),
                 )
                 .at_field(format!("{}{field}", ctx.prefix)),
             );
@@ -193,13 +237,20 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
     let meta = body.meta_mut();
     let Some(name) = meta.name.clone().filter(|n| !n.is_empty()) else {
         out.diagnostics.push(
-            Diagnostic::error(ctx.file, Some(ctx.line), ctx.col, format!("{kind_name}: missing required field \"metadata.name\""))
-                .at_field(format!("{}metadata.name", ctx.prefix)),
+            Diagnostic::error(
+                ctx.file,
+                Some(ctx.line),
+                ctx.col,
+                format!("{kind_name}: missing required field \"metadata.name\""),
+            )
+            .at_field(format!("{}metadata.name", ctx.prefix)),
         );
         return;
     };
     let namespace = if kind.is_namespaced() {
-        meta.namespace.get_or_insert_with(|| default_ns.to_string()).clone()
+        meta.namespace
+            .get_or_insert_with(|| default_ns.to_string())
+            .clone()
     } else {
         if meta.namespace.is_some() {
             let (line, col) = (ctx.locate)("metadata.namespace");
@@ -222,9 +273,14 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
         for v in violations {
             let (line, col) = (ctx.locate)(&v.field);
             out.diagnostics.push(
-                Diagnostic::error(ctx.file, line, col, format!("{}; object not admitted", v.message))
-                    .for_object(&key)
-                    .at_field(format!("{}{}", ctx.prefix, v.field)),
+                Diagnostic::error(
+                    ctx.file,
+                    line,
+                    col,
+                    format!("{}; object not admitted", v.message),
+                )
+                .for_object(&key)
+                .at_field(format!("{}{}", ctx.prefix, v.field)),
             );
         }
         return;
@@ -240,7 +296,10 @@ fn decode_object(ctx: &Ctx<'_>, src: Source<'_>, default_ns: &str, out: &mut Dec
     });
 }
 
-fn typed<T: DeserializeOwned>(src: &Source<'_>, wrap: fn(T) -> Body) -> Result<(Body, Vec<String>), YamlError> {
+fn typed<T: DeserializeOwned>(
+    src: &Source<'_>,
+    wrap: fn(T) -> Body,
+) -> Result<(Body, Vec<String>), YamlError> {
     let decoded = match src {
         Source::Text(text, _) => yaml::decode::<T>(text)?,
         Source::Value(v) => yaml::decode_value::<T>(v.clone())?,

@@ -35,7 +35,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at a position in a file.
-    pub fn error(file: &str, line: Option<usize>, column: Option<usize>, message: impl Into<String>) -> Self {
+    pub fn error(
+        file: &str,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             file: file.to_string(),
@@ -48,7 +53,12 @@ impl Diagnostic {
     }
 
     /// A warning at a position in a file.
-    pub fn warning(file: &str, line: Option<usize>, column: Option<usize>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        file: &str,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(file, line, column, message)

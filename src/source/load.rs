@@ -66,9 +66,13 @@ fn unreadable(rel: &str, message: String) -> Decoded {
 
 fn relative(root: &Path, path: &Path) -> String {
     let rel = if root == path {
-        path.file_name().map(PathBuf::from).unwrap_or_else(|| path.to_path_buf())
+        path.file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| path.to_path_buf())
     } else {
-        path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+        path.strip_prefix(root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
     };
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -137,7 +137,13 @@ pub struct Condition {
 }
 
 impl Condition {
-    pub fn new(kind: CondType, status: CondStatus, reason: Reason, message: impl Into<String>, generation: i64) -> Self {
+    pub fn new(
+        kind: CondType,
+        status: CondStatus,
+        reason: Reason,
+        message: impl Into<String>,
+        generation: i64,
+    ) -> Self {
         Condition {
             kind,
             status,

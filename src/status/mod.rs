@@ -101,11 +101,17 @@ impl ObjectStatus {
     pub fn conditions(&self) -> Vec<(String, &Condition)> {
         let mut out = Vec::new();
         match self {
-            ObjectStatus::GatewayClass(s) => out.extend(s.conditions.iter().map(|c| (String::new(), c))),
+            ObjectStatus::GatewayClass(s) => {
+                out.extend(s.conditions.iter().map(|c| (String::new(), c)))
+            }
             ObjectStatus::Gateway(s) => {
                 out.extend(s.conditions.iter().map(|c| (String::new(), c)));
                 for l in &s.listeners {
-                    out.extend(l.conditions.iter().map(|c| (format!("listener {}", l.name), c)));
+                    out.extend(
+                        l.conditions
+                            .iter()
+                            .map(|c| (format!("listener {}", l.name), c)),
+                    );
                 }
             }
             ObjectStatus::HttpRoute(s) => {

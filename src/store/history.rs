@@ -59,7 +59,10 @@ mod as_list {
         record: Record,
     }
 
-    pub fn serialize<S: Serializer>(map: &BTreeMap<ObjectKey, Record>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<ObjectKey, Record>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         let list: Vec<Entry> = map
             .iter()
             .map(|(k, r)| Entry {
@@ -70,7 +73,9 @@ mod as_list {
         list.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<ObjectKey, Record>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<ObjectKey, Record>, D::Error> {
         let list = Vec::<Entry>::deserialize(d)?;
         Ok(list.into_iter().map(|e| (e.key, e.record)).collect())
     }

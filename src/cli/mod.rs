@@ -1,0 +1,49 @@
+//! The command line: `gwsim check`, `gwsim up`, and friends.
+
+mod check;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// gwsim: a Kubernetes Gateway API cluster in a box.
+#[derive(Debug, Parser)]
+#[command(name = "gwsim", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load a manifest directory, compute the status a Gateway API controller would write,
+    /// print every object with it, and exit non-zero when something is not healthy.
+    Check {
+        /// Directory (or single file) of manifests.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = Output::Yaml)]
+        output: Output,
+        /// Namespace for objects that name none.
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+    },
+}
+
+/// Runs the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check {
+            dir,
+            output,
+            namespace,
+        } => check::run(&dir, output, &namespace),
+    }
+}

@@ -1,0 +1,540 @@
+//! Gateway and listener validation: protocols, route kinds, certificates, conflicts and
+//! addresses. Attachment counts are filled in later by `attach`.
+
+use super::class::ClassInfo;
+use super::refgrant::{self, From, To};
+use super::Config;
+use crate::model::{gw, Body, Kind, Object, ObjectKey, GATEWAY_GROUP};
+use crate::status::{
+    CondStatus, CondType, Condition, Conditions, GatewayAddress, GatewayStatus, ListenerStatus,
+    Reason, RouteGroupKind,
+};
+use crate::store::Store;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// A validated listener.
+#[derive(Clone, Debug)]
+pub struct ListenerInfo {
+    pub name: String,
+    pub port: u16,
+    pub protocol: String,
+    pub hostname: Option<String>,
+    pub supported_kinds: Vec<RouteGroupKind>,
+    pub allowed: Option<gw::GatewayListenersAllowedRoutesNamespaces>,
+    pub conditions: Conditions,
+    pub attached_routes: i32,
+}
+
+impl ListenerInfo {
+    /// Serves traffic: accepted, refs resolved and not conflicted.
+    pub fn programmed(&self) -> bool {
+        self.conditions.is(CondType::Programmed, CondStatus::True)
+    }
+
+    pub fn supports_http_route(&self) -> bool {
+        self.supported_kinds.iter().any(|k| k.kind == "HTTPRoute")
+    }
+}
+
+/// A Gateway as the rest of the controller sees it.
+#[derive(Clone, Debug)]
+pub struct GatewayInfo {
+    pub key: ObjectKey,
+    /// gwsim owns its class; otherwise it keeps the status of a cluster with no controller.
+    pub owned: bool,
+    pub controller_name: String,
+    pub address: Option<Ipv4Addr>,
+    pub listeners: Vec<ListenerInfo>,
+    pub conditions: Conditions,
+}
+
+impl GatewayInfo {
+    /// Turns the gateway into its status once attachments are counted.
+    pub fn status(&self) -> GatewayStatus {
+        GatewayStatus {
+            addresses: self
+                .address
+                .iter()
+                .map(|a| GatewayAddress {
+                    kind: "IPAddress".into(),
+                    value: a.to_string(),
+                })
+                .collect(),
+            conditions: self.conditions.clone(),
+            listeners: self
+                .listeners
+                .iter()
+                .map(|l| ListenerStatus {
+                    attached_routes: l.attached_routes,
+                    conditions: l.conditions.clone(),
+                    name: l.name.clone(),
+                    supported_kinds: l.supported_kinds.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether routes may attach (owned and accepted).
+    pub fn accepts_routes(&self) -> bool {
+        self.owned && self.conditions.is(CondType::Accepted, CondStatus::True)
+    }
+}
+
+fn pending(generation: i64) -> Conditions {
+    let mut c = Conditions::default();
+    for t in [CondType::Accepted, CondType::Programmed] {
+        c.set(Condition::new(
+            t,
+            CondStatus::Unknown,
+            Reason::Pending,
+            "Waiting for controller",
+            generation,
+        ));
+    }
+    c
+}
+
+/// Validates one Gateway. `taken` holds addresses already given to older Gateways.
+pub fn reconcile(
+    object: &Object,
+    classes: &BTreeMap<String, ClassInfo>,
+    store: &Store,
+    config: &Config,
+    taken: &mut BTreeSet<Ipv4Addr>,
+) -> GatewayInfo {
+    let generation = object.generation();
+    let mut info = GatewayInfo {
+        key: object.key.clone(),
+        owned: false,
+        controller_name: String::new(),
+        address: None,
+        listeners: Vec::new(),
+        conditions: pending(generation),
+    };
+    let Body::Gateway(gateway) = &object.body else {
+        return info;
+    };
+    let Some(class) = classes.get(&gateway.spec.gateway_class_name) else {
+        return info;
+    };
+    if !class.owned {
+        return info;
+    }
+    info.owned = true;
+    info.controller_name = class.controller_name.clone();
+    if !class.usable {
+        info.conditions.set(Condition::new(
+            CondType::Accepted,
+            CondStatus::False,
+            Reason::Invalid,
+            format!(
+                "GatewayClass {} is not accepted",
+                gateway.spec.gateway_class_name
+            ),
+            generation,
+        ));
+        info.conditions.set(Condition::new(
+            CondType::Programmed,
+            CondStatus::False,
+            Reason::Invalid,
+            "the Gateway is not accepted",
+            generation,
+        ));
+        return info;
+    }
+    info.listeners = gateway
+        .spec
+        .listeners
+        .iter()
+        .map(|l| listener(object, l, store, generation))
+        .collect();
+    mark_conflicts(&mut info.listeners, generation);
+
+    let address = addresses(object, &gateway.spec, config, taken);
+    let valid = info
+        .listeners
+        .iter()
+        .filter(|l| l.conditions.is(CondType::Accepted, CondStatus::True))
+        .count();
+    let all = info.listeners.len();
+    let accepted = match &address {
+        Err(AddressProblem::Unsupported(msg)) => Condition::new(
+            CondType::Accepted,
+            CondStatus::False,
+            Reason::UnsupportedAddress,
+            msg.clone(),
+            generation,
+        ),
+        _ if valid == 0 => Condition::new(
+            CondType::Accepted,
+            CondStatus::False,
+            Reason::ListenersNotValid,
+            "no listener is valid",
+            generation,
+        ),
+        _ if valid < all => Condition::new(
+            CondType::Accepted,
+            CondStatus::True,
+            Reason::ListenersNotValid,
+            format!("{} of {all} listeners are not valid", all - valid),
+            generation,
+        ),
+        _ => Condition::new(
+            CondType::Accepted,
+            CondStatus::True,
+            Reason::Accepted,
+            "all listeners are valid",
+            generation,
+        ),
+    };
+    let is_accepted = accepted.status == CondStatus::True;
+    info.conditions.set(accepted);
+    let programmed = match &address {
+        Ok(ip) if is_accepted => {
+            info.address = Some(*ip);
+            Condition::new(
+                CondType::Programmed,
+                CondStatus::True,
+                Reason::Programmed,
+                format!("listening on {ip}"),
+                generation,
+            )
+        }
+        Err(AddressProblem::NotUsable(msg)) => Condition::new(
+            CondType::Programmed,
+            CondStatus::False,
+            Reason::AddressNotUsable,
+            msg.clone(),
+            generation,
+        ),
+        Err(AddressProblem::PoolExhausted) => Condition::new(
+            CondType::Programmed,
+            CondStatus::False,
+            Reason::AddressNotAssigned,
+            "the address pool is exhausted",
+            generation,
+        ),
+        _ => Condition::new(
+            CondType::Programmed,
+            CondStatus::False,
+            Reason::Invalid,
+            "the Gateway is not accepted",
+            generation,
+        ),
+    };
+    info.conditions.set(programmed);
+    info
+}
+
+fn listener(
+    object: &Object,
+    l: &gw::GatewayListeners,
+    store: &Store,
+    generation: i64,
+) -> ListenerInfo {
+    let mut conditions = Conditions::default();
+    let protocol_ok = matches!(l.protocol.as_str(), "HTTP" | "HTTPS");
+    let mut supported_kinds = Vec::new();
+    let mut resolved: Result<(), (Reason, String)> = Ok(());
+    if protocol_ok {
+        let requested = l
+            .allowed_routes
+            .as_ref()
+            .and_then(|a| a.kinds.clone())
+            .unwrap_or_default();
+        if requested.is_empty() {
+            supported_kinds.push(http_route_kind());
+        } else {
+            for k in &requested {
+                let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
+                if group == GATEWAY_GROUP && k.kind == "HTTPRoute" {
+                    if !supported_kinds.contains(&http_route_kind()) {
+                        supported_kinds.push(http_route_kind());
+                    }
+                } else {
+                    resolved = Err((
+                        Reason::InvalidRouteKinds,
+                        format!("route kind {group}/{} is not supported", k.kind),
+                    ));
+                }
+            }
+        }
+    }
+    if protocol_ok && l.protocol == "HTTPS" {
+        if let Err(e) = certificates(object, l, store) {
+            resolved = Err(e);
+        }
+    }
+    let accepted = if protocol_ok {
+        Condition::new(
+            CondType::Accepted,
+            CondStatus::True,
+            Reason::Accepted,
+            "listener is valid",
+            generation,
+        )
+    } else {
+        Condition::new(
+            CondType::Accepted,
+            CondStatus::False,
+            Reason::UnsupportedProtocol,
+            format!(
+                "protocol {} is not supported (gwsim serves HTTP and HTTPS)",
+                l.protocol
+            ),
+            generation,
+        )
+    };
+    conditions.set(accepted);
+    conditions.set(match &resolved {
+        Ok(()) => Condition::new(
+            CondType::ResolvedRefs,
+            CondStatus::True,
+            Reason::ResolvedRefs,
+            "all references resolved",
+            generation,
+        ),
+        Err((reason, msg)) => Condition::new(
+            CondType::ResolvedRefs,
+            CondStatus::False,
+            *reason,
+            msg.clone(),
+            generation,
+        ),
+    });
+    conditions.set(Condition::new(
+        CondType::Conflicted,
+        CondStatus::False,
+        Reason::NoConflicts,
+        "no conflicts",
+        generation,
+    ));
+    let programmed = protocol_ok && resolved.is_ok();
+    conditions.set(if programmed {
+        Condition::new(
+            CondType::Programmed,
+            CondStatus::True,
+            Reason::Programmed,
+            "listener is programmed",
+            generation,
+        )
+    } else {
+        Condition::new(
+            CondType::Programmed,
+            CondStatus::False,
+            Reason::Invalid,
+            "listener is not valid",
+            generation,
+        )
+    });
+    ListenerInfo {
+        name: l.name.clone(),
+        port: u16::try_from(l.port).unwrap_or_default(),
+        protocol: l.protocol.clone(),
+        hostname: l.hostname.clone().filter(|h| !h.is_empty()),
+        supported_kinds,
+        allowed: l.allowed_routes.as_ref().and_then(|a| a.namespaces.clone()),
+        conditions,
+        attached_routes: 0,
+    }
+}
+
+fn http_route_kind() -> RouteGroupKind {
+    RouteGroupKind {
+        group: GATEWAY_GROUP.into(),
+        kind: "HTTPRoute".into(),
+    }
+}
+
+/// Checks an HTTPS listener's certificateRefs.
+fn certificates(
+    object: &Object,
+    l: &gw::GatewayListeners,
+    store: &Store,
+) -> Result<(), (Reason, String)> {
+    let Some(tls) = &l.tls else {
+        return Err((
+            Reason::InvalidCertificateRef,
+            "an HTTPS listener needs tls.certificateRefs".into(),
+        ));
+    };
+    if tls.mode == Some(gw::GatewayListenersTlsMode::Passthrough) {
+        return Err((
+            Reason::InvalidCertificateRef,
+            "tls.mode Passthrough is not supported on HTTPS listeners".into(),
+        ));
+    }
+    let refs = tls.certificate_refs.clone().unwrap_or_default();
+    if refs.is_empty() {
+        return Err((
+            Reason::InvalidCertificateRef,
+            "tls.certificateRefs is empty".into(),
+        ));
+    }
+    for r in &refs {
+        let group = r.group.as_deref().unwrap_or_default();
+        let kind = r.kind.as_deref().unwrap_or("Secret");
+        let ns = r
+            .namespace
+            .clone()
+            .unwrap_or_else(|| object.key.namespace.clone());
+        if !(group.is_empty() && kind == "Secret") {
+            return Err((
+                Reason::InvalidCertificateRef,
+                format!("certificateRef kind {kind} is not supported (use a Secret)"),
+            ));
+        }
+        let from = From {
+            group: GATEWAY_GROUP,
+            kind: "Gateway",
+            namespace: &object.key.namespace,
+        };
+        let to = To {
+            group: "",
+            kind: "Secret",
+            namespace: &ns,
+            name: &r.name,
+        };
+        if !refgrant::permits(store, &from, &to) {
+            return Err((
+                Reason::RefNotPermitted,
+                format!(
+                    "Secret {ns}/{} is in another namespace and no ReferenceGrant allows it",
+                    r.name
+                ),
+            ));
+        }
+        let Some(secret) = store.get(Kind::Secret, &ns, &r.name) else {
+            return Err((
+                Reason::InvalidCertificateRef,
+                format!("Secret {ns}/{} not found", r.name),
+            ));
+        };
+        if let Err(msg) = tls_secret_is_valid(&secret.body) {
+            return Err((
+                Reason::InvalidCertificateRef,
+                format!("Secret {ns}/{}: {msg}", r.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A usable certificate Secret has `tls.crt` with a PEM certificate and `tls.key` with a PEM key.
+fn tls_secret_is_valid(body: &Body) -> Result<(), String> {
+    let Body::Secret(secret) = body else {
+        return Err("not a Secret".into());
+    };
+    let get = |k: &str| -> Option<String> {
+        secret
+            .data
+            .as_ref()
+            .and_then(|d| d.get(k))
+            .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+            .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(k)).cloned())
+    };
+    let crt = get("tls.crt").ok_or("missing tls.crt")?;
+    let key = get("tls.key").ok_or("missing tls.key")?;
+    if !crt.contains("-----BEGIN CERTIFICATE-----") {
+        return Err("tls.crt does not hold a PEM certificate".into());
+    }
+    if !(key.contains("PRIVATE KEY-----")) {
+        return Err("tls.key does not hold a PEM private key".into());
+    }
+    Ok(())
+}
+
+/// Listeners sharing a port must speak compatible protocols; HTTP and HTTPS cannot share one.
+fn mark_conflicts(listeners: &mut [ListenerInfo], generation: i64) {
+    let mut by_port: BTreeMap<u16, BTreeSet<String>> = BTreeMap::new();
+    for l in listeners
+        .iter()
+        .filter(|l| l.conditions.is(CondType::Accepted, CondStatus::True))
+    {
+        by_port
+            .entry(l.port)
+            .or_default()
+            .insert(l.protocol.clone());
+    }
+    let mut seen_hosts: BTreeSet<(u16, String, String)> = BTreeSet::new();
+    for l in listeners.iter_mut() {
+        let conflict = if by_port.get(&l.port).is_some_and(|p| p.len() > 1) {
+            Some((
+                Reason::ProtocolConflict,
+                format!("port {} is used with several protocols", l.port),
+            ))
+        } else if !seen_hosts.insert((
+            l.port,
+            l.protocol.clone(),
+            l.hostname.clone().unwrap_or_default(),
+        )) {
+            Some((
+                Reason::HostnameConflict,
+                format!("another listener on port {} has the same hostname", l.port),
+            ))
+        } else {
+            None
+        };
+        if let Some((reason, msg)) = conflict {
+            l.conditions.set(Condition::new(
+                CondType::Conflicted,
+                CondStatus::True,
+                reason,
+                msg.clone(),
+                generation,
+            ));
+            l.conditions.set(Condition::new(
+                CondType::Programmed,
+                CondStatus::False,
+                Reason::Invalid,
+                msg,
+                generation,
+            ));
+        }
+    }
+}
+
+enum AddressProblem {
+    Unsupported(String),
+    NotUsable(String),
+    PoolExhausted,
+}
+
+/// Honours `spec.addresses` (loopback IPs only) or assigns one from the pool.
+fn addresses(
+    object: &Object,
+    spec: &gw::GatewaySpec,
+    config: &Config,
+    taken: &mut BTreeSet<Ipv4Addr>,
+) -> Result<Ipv4Addr, AddressProblem> {
+    let requested = spec.addresses.clone().unwrap_or_default();
+    for a in &requested {
+        let kind = a.r#type.as_deref().unwrap_or("IPAddress");
+        if kind != "IPAddress" {
+            return Err(AddressProblem::Unsupported(format!(
+                "address type {kind} is not supported (use IPAddress)"
+            )));
+        }
+    }
+    for a in &requested {
+        let Some(value) = a.value.as_deref().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        match value.parse::<Ipv4Addr>() {
+            Ok(ip) if ip.is_loopback() => {
+                taken.insert(ip);
+                return Ok(ip);
+            }
+            Ok(_) | Err(_) => {
+                return Err(AddressProblem::NotUsable(format!(
+                    "{value} is not a loopback IPv4 address gwsim can bind"
+                )));
+            }
+        }
+    }
+    config
+        .pool
+        .assign(&object.key.ref_name(), taken)
+        .ok_or(AddressProblem::PoolExhausted)
+}
