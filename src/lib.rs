@@ -15,3 +15,4 @@ pub mod source;
 pub mod status;
 pub mod store;
 pub mod yaml;
+pub mod dataplane;
