@@ -1,0 +1,349 @@
+//! Fake pods over real loopback sockets: HTTP/1.1, h2c, websockets and stopping.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use super::{start, Behaviour, PodSpec, RunningPod};
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+const POD: &str = "infra-backend-v1-84f656fd64-k4ct5";
+const NAMESPACE: &str = "gateway-conformance-infra";
+
+async fn echo_pod() -> RunningPod {
+    start(
+        PodSpec {
+            name: POD.into(),
+            namespace: NAMESPACE.into(),
+            behaviour: Behaviour::Echo,
+            container_ports: vec![3000, 3001],
+        },
+        LOCALHOST,
+    )
+    .await
+    .expect("pod starts")
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("echo body is JSON")
+    }
+}
+
+fn get(target: &str) -> http::request::Builder {
+    Request::builder().method(Method::GET).uri(target)
+}
+
+/// One HTTP/1.1 request on a fresh connection; `Err` when the server closes or resets the
+/// connection instead of answering.
+async fn http1_on(
+    stream: TcpStream,
+    req: http::request::Builder,
+) -> Result<Reply, hyper::Error> {
+    let req = req.body(Empty::<Bytes>::new()).expect("valid request");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let driver = tokio::spawn(conn);
+    let response = sender.send_request(req).await?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    drop(sender);
+    let _ = driver.await;
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
+}
+
+async fn http1(addr: SocketAddr, req: http::request::Builder) -> Result<Reply, hyper::Error> {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    http1_on(stream, req).await
+}
+
+async fn ok1(addr: SocketAddr, target: &str) -> Reply {
+    http1(addr, get(target).header("host", "example.com"))
+        .await
+        .expect("answered")
+}
+
+/// One request over h2c with prior knowledge.
+async fn h2c(addr: SocketAddr, req: http::request::Builder) -> Result<Reply, hyper::Error> {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let req = req.body(Empty::<Bytes>::new()).expect("valid request");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await?;
+    let driver = tokio::spawn(conn);
+    let response = sender.send_request(req).await?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    drop(sender);
+    let _ = driver.await;
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
+}
+
+#[tokio::test]
+async fn helloworld_answers_like_the_sample() {
+    let pod = start(
+        PodSpec {
+            name: "helloworld-v1-84f656fd64-k4ct5".into(),
+            namespace: "sample".into(),
+            behaviour: Behaviour::Helloworld {
+                version: "v1".into(),
+            },
+            container_ports: vec![5000],
+        },
+        LOCALHOST,
+    )
+    .await
+    .expect("pod starts");
+    let addr = pod.addr(5000).expect("port 5000");
+    assert_eq!(pod.addr(3000), None);
+
+    let hello = ok1(addr, "/hello").await;
+    assert_eq!(hello.status, StatusCode::OK);
+    assert_eq!(
+        hello.body,
+        "Hello version: v1, instance: helloworld-v1-84f656fd64-k4ct5\n"
+    );
+    assert_eq!(hello.headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(ok1(addr, "/health").await.status, StatusCode::OK);
+    assert_eq!(ok1(addr, "/nope").await.status, StatusCode::NOT_FOUND);
+    let post = http1(addr, get("/hello").method(Method::POST))
+        .await
+        .expect("answered");
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+
+    let lines = pod.log().lines();
+    assert!(lines[0].starts_with("127.0.0.1 - - ["), "{lines:?}");
+    assert!(lines[0].ends_with("] \"GET /hello HTTP/1.1\" 200 -"), "{lines:?}");
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn echo_describes_an_http1_request() {
+    let pod = echo_pod().await;
+    let reply = http1(
+        pod.addr(3000).expect("port 3000"),
+        get("/some/path?foo=bar&x=%20y")
+            .header("host", "foo.example:8080")
+            .header("x-forwarded-for", "10.0.0.1")
+            .header("x-multi", "one")
+            .header("x-multi", "two")
+            .header("USER-agent", "test"),
+    )
+    .await
+    .expect("answered");
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers["content-type"], "application/json");
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert!(reply.body.starts_with(b"{\n \"path\": "), "indented like Go");
+    let json = reply.json();
+    assert_eq!(json["path"], "/some/path?foo=bar&x=%20y");
+    assert_eq!(json["host"], "foo.example:8080");
+    assert_eq!(json["method"], "GET");
+    assert_eq!(json["proto"], "HTTP/1.1");
+    assert_eq!(json["headers"]["X-Forwarded-For"], serde_json::json!(["10.0.0.1"]));
+    assert_eq!(json["headers"]["X-Multi"], serde_json::json!(["one", "two"]));
+    assert_eq!(json["headers"]["User-Agent"], serde_json::json!(["test"]));
+    assert!(json["headers"].get("Host").is_none());
+    assert_eq!(json["httpPort"], "3000");
+    assert_eq!(json["namespace"], NAMESPACE);
+    assert_eq!(json["ingress"], "");
+    assert_eq!(json["service"], "");
+    assert_eq!(json["pod"], POD);
+    assert!(json.get("tls").is_none());
+
+    let other_port = ok1(pod.addr(3001).expect("port 3001"), "/").await;
+    assert_eq!(other_port.json()["httpPort"], "3001");
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn echo_over_h2c_with_prior_knowledge() {
+    let pod = echo_pod().await;
+    for port in [3000, 3001] {
+        let reply = h2c(
+            pod.addr(port).expect("port"),
+            get("http://foo.example/h2?q=1").header("x-forwarded-proto", "http"),
+        )
+        .await
+        .expect("answered");
+        assert_eq!(reply.status, StatusCode::OK);
+        let json = reply.json();
+        assert_eq!(json["proto"], "HTTP/2.0");
+        assert_eq!(json["path"], "/h2?q=1");
+        assert_eq!(json["host"], "foo.example");
+        assert_eq!(json["headers"]["X-Forwarded-Proto"], serde_json::json!(["http"]));
+        assert_eq!(json["httpPort"], port.to_string());
+    }
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn echo_sets_requested_response_headers() {
+    let pod = echo_pod().await;
+    let reply = http1(
+        pod.addr(3000).expect("port"),
+        get("/")
+            .header("host", "example.com")
+            .header("x-echo-set-header", "X-Foo: a, X-Bar:b")
+            .header("x-echo-set-header", "X-Foo: c"),
+    )
+    .await
+    .expect("answered");
+    assert_eq!(reply.headers["x-foo"], "a,c");
+    assert_eq!(reply.headers["x-bar"], "b");
+    assert_eq!(reply.headers["content-type"], "application/json");
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn status_health_and_path_collapsing() {
+    let pod = echo_pod().await;
+    let addr = pod.addr(3000).expect("port");
+    let unavailable = ok1(addr, "/status/503").await;
+    assert_eq!(unavailable.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(unavailable.body.is_empty());
+    assert_eq!(ok1(addr, "/status/abc").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(ok1(addr, "/status/503?x=1").await.status, StatusCode::BAD_REQUEST);
+    // `//` is collapsed for routing, but the status is read from the raw request-URI.
+    assert_eq!(ok1(addr, "//status/503").await.status, StatusCode::BAD_REQUEST);
+    let health = ok1(addr, "//health").await;
+    assert_eq!((health.status, &health.body[..]), (StatusCode::OK, &b"OK"[..]));
+    let echoed = ok1(addr, "/a//b").await;
+    assert_eq!(echoed.json()["path"], "/a//b");
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn delay_parameter_is_parsed_as_a_go_duration() {
+    let pod = echo_pod().await;
+    let addr = pod.addr(3000).expect("port");
+    let delayed = ok1(addr, "/d?delay=5ms").await;
+    assert_eq!(delayed.status, StatusCode::OK);
+    assert_eq!(delayed.json()["path"], "/d?delay=5ms");
+    let bad = ok1(addr, "/d?delay=abc").await;
+    assert_eq!(bad.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(bad.body, r#"{"message":"time: invalid duration \"abc\""}"#);
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn each_echo_logs_one_line() {
+    let pod = echo_pod().await;
+    let stream = TcpStream::connect(pod.addr(3000).expect("port"))
+        .await
+        .expect("connect");
+    let client = stream.local_addr().expect("local addr");
+    http1_on(stream, get("/log-me?x=1").header("host", "example.com"))
+        .await
+        .expect("answered");
+    assert_eq!(
+        pod.log().lines(),
+        vec![format!(
+            "Echoing back request made to /log-me?x=1 to client ({client})"
+        )]
+    );
+    ok1(pod.addr(3000).expect("port"), "/status/200").await;
+    assert_eq!(pod.log().lines().len(), 1, "only echo replies log");
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn retry_fails_until_seen_enough_times() {
+    let pod = echo_pod().await;
+    let addr = pod.addr(3000).expect("port");
+    let target = "/retry/r?uuid=u1&succeedAfter=2&responseCode=503";
+    assert_eq!(ok1(addr, target).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    // The state is per pod, not per port.
+    let second = ok1(pod.addr(3001).expect("port"), target).await;
+    assert_eq!(second.status, StatusCode::SERVICE_UNAVAILABLE);
+    let third = ok1(addr, target).await;
+    assert_eq!(third.status, StatusCode::OK);
+    assert_eq!(third.json()["path"], target);
+
+    let reset = "/retry/r?uuid=u2&succeedAfter=1";
+    let failed = http1(addr, get(reset).header("host", "example.com")).await;
+    assert!(failed.is_err(), "the connection is reset, not answered");
+    assert_eq!(ok1(addr, reset).await.status, StatusCode::OK);
+    assert_eq!(ok1(addr, "/retry/r?uuid=u3").await.status, StatusCode::BAD_REQUEST);
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_echoes_a_text_frame() {
+    let pod = echo_pod().await;
+    let addr = pod.addr(3000).expect("port");
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), stream)
+        .await
+        .expect("upgrade");
+    ws.send(WsMessage::text("hello pod")).await.expect("send");
+    let echoed = ws.next().await.expect("a reply").expect("a frame");
+    assert_eq!(echoed, WsMessage::text("hello pod"));
+    ws.close(None).await.expect("close");
+    pod.stop().await;
+}
+
+#[tokio::test]
+async fn stopping_closes_websockets_with_going_away() {
+    let pod = echo_pod().await;
+    let addr = pod.addr(3000).expect("port");
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), stream)
+        .await
+        .expect("upgrade");
+    let stopping = tokio::spawn(pod.stop());
+    match ws.next().await {
+        Some(Ok(WsMessage::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    drop(ws);
+    stopping.await.expect("stop completes");
+}
+
+#[tokio::test]
+async fn stop_lets_requests_in_flight_finish_then_refuses() {
+    let pod = echo_pod().await;
+    let addr = pod.addr(3000).expect("port");
+    let in_flight = tokio::spawn(ok1(addr, "/slow?delay=100ms"));
+    // The echo line is logged before the delay starts, so the request is in flight.
+    while pod.log().last_seq() == 0 {
+        tokio::task::yield_now().await;
+    }
+    pod.stop().await;
+    let reply = in_flight.await.expect("request task");
+    assert_eq!(reply.status, StatusCode::OK);
+    let refused = TcpStream::connect(addr).await.expect_err("listener closed");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+#[tokio::test]
+async fn stop_drops_requests_that_outlive_the_grace_period() {
+    let pod = echo_pod().await;
+    let addr = pod.addr(3001).expect("port");
+    let in_flight = tokio::spawn(http1(addr, get("/stuck?delay=1h").header("host", "x")));
+    while pod.log().last_seq() == 0 {
+        tokio::task::yield_now().await;
+    }
+    pod.stop_with_grace(Duration::from_millis(20)).await;
+    assert!(in_flight.await.expect("request task").is_err());
+}
