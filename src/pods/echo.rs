@@ -8,9 +8,8 @@ use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpg
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use http::request::Parts;
 use http::{HeaderMap, StatusCode, Version};
-use hyper::body::Incoming;
-use hyper::Request;
 
 use super::conn::Peer;
 use super::gocompat::{canonical_header_key, parse_go_duration, push_json_string};
@@ -20,27 +19,23 @@ use super::server::{Pod, Reset};
 
 /// Routes a request as echo-basic's mux does: on the path with every `//` collapsed, while
 /// everything echoed uses the raw request-URI.
-pub(crate) async fn handle(
-    pod: &Pod,
-    peer: &Peer,
-    req: Request<Incoming>,
-) -> Result<Response, Reset> {
-    let request_uri = request_uri(&req);
-    let path = req.uri().path().replace("//", "/");
+pub(crate) async fn handle(pod: &Pod, peer: &Peer, req: &mut Parts) -> Result<Response, Reset> {
+    let request_uri = request_uri(req);
+    let path = req.uri.path().replace("//", "/");
     match path.as_str() {
         "/health" => Ok(text(StatusCode::OK, "OK")),
         "/ws" => Ok(websocket(pod, peer, req).await),
-        p if p.starts_with("/status/") => status(peer, &req, &request_uri),
+        p if p.starts_with("/status/") => status(peer, req, &request_uri),
         p if p.starts_with("/retry/") => retry::handle(pod, peer, req, &request_uri).await,
-        _ => Ok(echo(pod, peer, &req, &request_uri).await),
+        _ => Ok(echo(pod, peer, req, &request_uri).await),
     }
 }
 
 /// Go's `Request.RequestURI`: the request-target exactly as sent on HTTP/1 (absolute form
 /// included), the `:path` on HTTP/2.
-fn request_uri<B>(req: &Request<B>) -> String {
-    let uri = req.uri();
-    match (req.version(), uri.path_and_query()) {
+fn request_uri(req: &Parts) -> String {
+    let uri = &req.uri;
+    match (req.version, uri.path_and_query()) {
         (Version::HTTP_2, Some(path)) => path.as_str().to_owned(),
         _ => uri.to_string(),
     }
@@ -48,7 +43,7 @@ fn request_uri<B>(req: &Request<B>) -> String {
 
 /// `/status/NNN` answers NNN with an empty body. The check is on the raw request-URI, so a
 /// query string or a doubled slash makes it a 400 as in echo-basic.
-fn status<B>(peer: &Peer, req: &Request<B>, request_uri: &str) -> Result<Response, Reset> {
+fn status(peer: &Peer, req: &Parts, request_uri: &str) -> Result<Response, Reset> {
     let code = request_uri
         .strip_prefix("/status/")
         .filter(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
@@ -56,7 +51,7 @@ fn status<B>(peer: &Peer, req: &Request<B>, request_uri: &str) -> Result<Respons
     let status = match code {
         None => StatusCode::BAD_REQUEST,
         // Go panics on a status below 100 and the connection dies without an answer.
-        Some(code) if code < 100 => return Err(Reset::connection(peer, req.version())),
+        Some(code) if code < 100 => return Err(Reset::connection(peer, req.version)),
         // Go sends a 1xx as an interim response and then the final 200.
         Some(code) if code < 200 => StatusCode::OK,
         Some(code) => StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
@@ -68,12 +63,12 @@ fn status<B>(peer: &Peer, req: &Request<B>, request_uri: &str) -> Result<Respons
 
 /// The echo reply: logs the request, honours `?delay=`, then answers 200 with the JSON
 /// description of the request.
-pub(crate) async fn echo<B>(pod: &Pod, peer: &Peer, req: &Request<B>, request_uri: &str) -> Response {
+pub(crate) async fn echo(pod: &Pod, peer: &Peer, req: &Parts, request_uri: &str) -> Response {
     pod.log.push(format!(
         "Echoing back request made to {request_uri} to client ({})",
         peer.remote
     ));
-    if let Some(delay) = query_value(req.uri().query(), "delay").filter(|d| !d.is_empty()) {
+    if let Some(delay) = query_value(req.uri.query(), "delay").filter(|d| !d.is_empty()) {
         match parse_go_duration(&delay) {
             Ok(delay) => tokio::time::sleep(delay.to_sleep()).await,
             Err(message) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, &message),
@@ -82,16 +77,16 @@ pub(crate) async fn echo<B>(pod: &Pod, peer: &Peer, req: &Request<B>, request_ur
     let body = echo_json(&EchoFields {
         path: request_uri,
         host: &request_host(req),
-        method: req.method().as_str(),
-        proto: proto(req.version()),
-        headers: &echoed_headers(req.headers(), req.version()),
+        method: &req.method.as_str(),
+        proto: proto(req.version),
+        headers: &echoed_headers(&req.headers, req.version),
         http_port: &peer.container_port.to_string(),
         namespace: &pod.namespace,
         pod: &pod.name,
     });
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
-    for (name, value) in requested_response_headers(req.headers()) {
+    for (name, value) in requested_response_headers(&req.headers) {
         headers.append(name, value);
     }
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -130,11 +125,11 @@ pub(crate) fn query_value(query: Option<&str>, key: &str) -> Option<String> {
 
 /// Go's `Request.Host`: the authority of the request-target when it has one (absolute form,
 /// or `:authority` on HTTP/2), else the Host header.
-fn request_host<B>(req: &Request<B>) -> String {
-    if let Some(authority) = req.uri().authority() {
+fn request_host(req: &Parts) -> String {
+    if let Some(authority) = req.uri.authority() {
         return authority.as_str().to_owned();
     }
-    req.headers()
+    req.headers
         .get(http::header::HOST)
         .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
         .unwrap_or_default()
@@ -244,7 +239,11 @@ fn echo_json(f: &EchoFields<'_>) -> String {
         }
         out.push_str("\n  ]");
     }
-    out.push_str(if f.headers.is_empty() { "},\n" } else { "\n },\n" });
+    out.push_str(if f.headers.is_empty() {
+        "},\n"
+    } else {
+        "\n },\n"
+    });
     field(&mut out, "httpPort", f.http_port);
     field(&mut out, "namespace", f.namespace);
     field(&mut out, "ingress", "");
@@ -256,16 +255,13 @@ fn echo_json(f: &EchoFields<'_>) -> String {
 }
 
 /// `/ws`: upgrades and echoes every text or binary message back until the client closes.
-async fn websocket(pod: &Pod, peer: &Peer, req: Request<Incoming>) -> Response {
-    let (mut parts, _body) = req.into_parts();
-    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+async fn websocket(pod: &Pod, peer: &Peer, req: &mut Parts) -> Response {
+    let upgrade = match WebSocketUpgrade::from_request_parts(req, &()).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    pod.log.push(format!(
-        "established websocket connection {}",
-        peer.remote
-    ));
+    pod.log
+        .push(format!("established websocket connection {}", peer.remote));
     let tracker = pod.tracker.clone();
     upgrade.on_upgrade(move |socket| async move {
         // The session runs as a tracked task so that stopping the pod waits for it.
@@ -318,7 +314,10 @@ mod tests {
         let expected = "{\n \"path\": \"/a?b=c\",\n \"host\": \"example.com\",\n \"method\": \"GET\",\n \"proto\": \"HTTP/1.1\",\n \"headers\": {\n  \"Accept\": [\n   \"*/*\"\n  ],\n  \"X-Multi\": [\n   \"a\",\n   \"\\u003cb\\u003e\"\n  ]\n },\n \"httpPort\": \"3000\",\n \"namespace\": \"ns\",\n \"ingress\": \"\",\n \"service\": \"\",\n \"pod\": \"p\"\n}";
         assert_eq!(echo_json(&fields), expected);
         let empty = BTreeMap::new();
-        let body = echo_json(&EchoFields { headers: &empty, ..fields });
+        let body = echo_json(&EchoFields {
+            headers: &empty,
+            ..fields
+        });
         assert!(body.contains("\n \"headers\": {},\n"), "{body}");
         let parsed: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
         assert_eq!(parsed["httpPort"], "3000");
@@ -327,8 +326,14 @@ mod tests {
     #[test]
     fn echo_set_header_joins_repeats_and_skips_framing() {
         let mut headers = HeaderMap::new();
-        headers.append("x-echo-set-header", HeaderValue::from_static("X-Foo: a, x-bar:b"));
-        headers.append("x-echo-set-header", HeaderValue::from_static("X-Foo: c,Content-Length:9"));
+        headers.append(
+            "x-echo-set-header",
+            HeaderValue::from_static("X-Foo: a, x-bar:b"),
+        );
+        headers.append(
+            "x-echo-set-header",
+            HeaderValue::from_static("X-Foo: c,Content-Length:9"),
+        );
         let got: Vec<(String, String)> = requested_response_headers(&headers)
             .into_iter()
             .map(|(n, v)| (n.to_string(), v.to_str().expect("ascii").to_string()))

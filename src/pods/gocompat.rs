@@ -104,10 +104,7 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<GoDuration, String> {
             .position(|c| *c == b'.' || c.is_ascii_digit())
             .unwrap_or(s.len());
         if unit_len == 0 {
-            return Err(format!(
-                "time: missing unit in duration {}",
-                go_quote(orig)
-            ));
+            return Err(format!("time: missing unit in duration {}", go_quote(orig)));
         }
         let (unit_bytes, rest) = s.split_at(unit_len);
         s = rest;
@@ -261,8 +258,14 @@ mod tests {
         assert_eq!(err(".s"), r#"time: invalid duration ".s""#);
         assert_eq!(err("3x"), r#"time: unknown unit "x" in duration "3x""#);
         assert_eq!(err("1d"), r#"time: unknown unit "d" in duration "1d""#);
-        assert_eq!(err("9223372036854775808ns"), r#"time: invalid duration "9223372036854775808ns""#);
-        assert_eq!(err("3\"é"), r#"time: unknown unit "\"\xc3\xa9" in duration "3\"\xc3\xa9""#);
+        assert_eq!(
+            err("9223372036854775808ns"),
+            r#"time: invalid duration "9223372036854775808ns""#
+        );
+        assert_eq!(
+            err("3\"é"),
+            r#"time: unknown unit "\"\xc3\xa9" in duration "3\"\xc3\xa9""#
+        );
     }
 
     #[test]
@@ -285,7 +288,10 @@ mod tests {
     fn header_keys_are_canonical() {
         assert_eq!(canonical_header_key("x-forwarded-for"), "X-Forwarded-For");
         assert_eq!(canonical_header_key("user-agent"), "User-Agent");
-        assert_eq!(canonical_header_key("x-echo-set-header"), "X-Echo-Set-Header");
+        assert_eq!(
+            canonical_header_key("x-echo-set-header"),
+            "X-Echo-Set-Header"
+        );
         assert_eq!(canonical_header_key("etag"), "Etag");
         assert_eq!(canonical_header_key("a--b"), "A--B");
     }

@@ -3,8 +3,8 @@
 use axum::body::Body;
 use axum::response::Response;
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::request::Parts;
 use http::{Method, StatusCode, Version};
-use hyper::Request;
 
 use super::conn::Peer;
 use super::server::Pod;
@@ -19,13 +19,16 @@ const NOT_ALLOWED: &str = "<!doctype html>\n<html lang=en>\n<title>405 Method No
 
 /// Answers as the helloworld image: `/hello` and `/health` for GET and HEAD (OPTIONS lists
 /// the methods, others get 405), anything else 404. Logs a Werkzeug access line.
-pub(crate) fn handle<B>(pod: &Pod, version: &str, peer: &Peer, req: &Request<B>) -> Response {
-    let body = match req.uri().path() {
-        "/hello" => Some(format!("Hello version: {version}, instance: {}\n", pod.name)),
+pub(crate) fn handle(pod: &Pod, version: &str, peer: &Peer, req: &Parts) -> Response {
+    let body = match req.uri.path() {
+        "/hello" => Some(format!(
+            "Hello version: {version}, instance: {}\n",
+            pod.name
+        )),
         "/health" => Some("Helloworld is healthy".to_owned()),
         _ => None,
     };
-    let response = match (body, req.method()) {
+    let response = match (body, &req.method) {
         (None, _) => page(StatusCode::NOT_FOUND, HTML, NOT_FOUND.to_owned()),
         (Some(body), &Method::GET | &Method::HEAD) => page(StatusCode::OK, TEXT, body),
         (Some(_), &Method::OPTIONS) => {
@@ -58,12 +61,12 @@ fn page(status: StatusCode, content_type: &'static str, body: String) -> Respons
 
 /// Werkzeug's access log line:
 /// `127.0.0.1 - - [16/Jul/2026 10:00:00] "GET /hello HTTP/1.1" 200 -` (time in UTC).
-fn access_line<B>(peer: &Peer, req: &Request<B>, status: StatusCode) -> String {
+fn access_line(peer: &Peer, req: &Parts, status: StatusCode) -> String {
     let target = req
-        .uri()
+        .uri
         .path_and_query()
-        .map_or_else(|| req.uri().to_string(), |p| p.as_str().to_owned());
-    let version = match req.version() {
+        .map_or_else(|| req.uri.to_string(), |p| p.as_str().to_owned());
+    let version = match req.version {
         Version::HTTP_10 => "HTTP/1.0",
         Version::HTTP_2 => "HTTP/2.0",
         _ => "HTTP/1.1",
@@ -72,7 +75,7 @@ fn access_line<B>(peer: &Peer, req: &Request<B>, status: StatusCode) -> String {
         "{} - - [{}] \"{} {target} {version}\" {} -",
         peer.remote.ip(),
         jiff::Timestamp::now().strftime("%d/%b/%Y %H:%M:%S"),
-        req.method(),
+        &req.method,
         status.as_u16(),
     )
 }

@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(log.lines(), vec!["line 3", "line 4", "line 5"]);
         assert_eq!(log.last_seq(), 5);
         let tail = log.since(3);
-        assert_eq!(tail, vec![(4, "line 4".to_string()), (5, "line 5".to_string())]);
+        assert_eq!(
+            tail,
+            vec![(4, "line 4".to_string()), (5, "line 5".to_string())]
+        );
         assert_eq!(log.since(0).len(), 3);
         assert!(log.since(5).is_empty());
         assert!(log.since(u64::MAX).is_empty());

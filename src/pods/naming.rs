@@ -139,7 +139,10 @@ mod tests {
     #[test]
     fn canonical_json_is_compact_and_sorted() {
         let mut out = Vec::new();
-        write_canonical(&json!({"b": [1, "x"], "a": {"d": null, "c": true}}), &mut out);
+        write_canonical(
+            &json!({"b": [1, "x"], "a": {"d": null, "c": true}}),
+            &mut out,
+        );
         assert_eq!(out, br#"{"a":{"c":true,"d":null},"b":[1,"x"]}"#);
     }
 

@@ -5,9 +5,8 @@ use std::sync::{Mutex, PoisonError};
 
 use axum::body::Body;
 use axum::response::Response;
+use http::request::Parts;
 use http::StatusCode;
-use hyper::body::Incoming;
-use hyper::Request;
 
 use super::conn::Peer;
 use super::echo;
@@ -91,15 +90,15 @@ fn parse_params(query: Option<&str>) -> Result<RetryParams, String> {
 pub(crate) async fn handle(
     pod: &Pod,
     peer: &Peer,
-    req: Request<Incoming>,
+    req: &Parts,
     request_uri: &str,
 ) -> Result<Response, Reset> {
-    let params = match parse_params(req.uri().query()) {
+    let params = match parse_params(req.uri.query()) {
         Ok(params) => params,
         Err(message) => return Ok(echo::error_response(StatusCode::BAD_REQUEST, &message)),
     };
     if pod.retries.record(&params.uuid) > params.succeed_after {
-        return Ok(echo::echo(pod, peer, &req, request_uri).await);
+        return Ok(echo::echo(pod, peer, req, request_uri).await);
     }
     if let Some(delay) = params.delay_retry {
         tokio::time::sleep(delay.to_sleep()).await;
@@ -110,7 +109,7 @@ pub(crate) async fn handle(
             *response.status_mut() = code;
             Ok(response)
         }
-        None => Err(Reset::connection(peer, req.version())),
+        None => Err(Reset::connection(peer, req.version)),
     }
 }
 
@@ -139,8 +138,10 @@ mod tests {
 
     #[test]
     fn parses_parameters() {
-        let p = parse_params(Some("uuid=u1&succeedAfter=2&responseCode=503&delayRetry=10ms"))
-            .expect("valid");
+        let p = parse_params(Some(
+            "uuid=u1&succeedAfter=2&responseCode=503&delayRetry=10ms",
+        ))
+        .expect("valid");
         assert_eq!(
             p,
             RetryParams {

@@ -8,6 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::Response;
+use http::header::EXPECT;
+use http::{HeaderMap, StatusCode};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Version};
 use tokio::net::TcpListener;
@@ -173,8 +176,28 @@ pub(crate) async fn handle(
     peer: Peer,
     req: Request<Incoming>,
 ) -> Result<Response, Reset> {
-    match &pod.behaviour {
-        Behaviour::Echo => echo::handle(&pod, &peer, req).await,
-        Behaviour::Helloworld { version } => Ok(helloworld::handle(&pod, version, &peer, &req)),
+    let (mut parts, body) = req.into_parts();
+    let response = match &pod.behaviour {
+        Behaviour::Echo => echo::handle(&pod, &peer, &mut parts).await?,
+        Behaviour::Helloworld { version } => helloworld::handle(&pod, version, &peer, &parts),
+    };
+    if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        discard_body(body, &parts.headers).await;
     }
+    Ok(response)
+}
+
+/// How much of an unread request body is read and thrown away, as Go's server does.
+const DISCARD_LIMIT: usize = 256 * 1024;
+
+/// Reads what the handler left of the request body, up to [`DISCARD_LIMIT`]. Closing a
+/// socket with unread bytes makes the kernel send an RST, which can destroy the response
+/// before the client reads it; reading them keeps the connection reusable too.
+async fn discard_body(body: Incoming, headers: &HeaderMap) {
+    // Reading would send a `100 Continue` the client asked permission for; Go sends none
+    // when the handler does not read, and neither do we.
+    if headers.contains_key(EXPECT) {
+        return;
+    }
+    let _ = Limited::new(body, DISCARD_LIMIT).collect().await;
 }

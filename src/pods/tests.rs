@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -50,10 +50,7 @@ fn get(target: &str) -> http::request::Builder {
 
 /// One HTTP/1.1 request on a fresh connection; `Err` when the server closes or resets the
 /// connection instead of answering.
-async fn http1_on(
-    stream: TcpStream,
-    req: http::request::Builder,
-) -> Result<Reply, hyper::Error> {
+async fn http1_on(stream: TcpStream, req: http::request::Builder) -> Result<Reply, hyper::Error> {
     let req = req.body(Empty::<Bytes>::new()).expect("valid request");
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let driver = tokio::spawn(conn);
@@ -133,7 +130,10 @@ async fn helloworld_answers_like_the_sample() {
 
     let lines = pod.log().lines();
     assert!(lines[0].starts_with("127.0.0.1 - - ["), "{lines:?}");
-    assert!(lines[0].ends_with("] \"GET /hello HTTP/1.1\" 200 -"), "{lines:?}");
+    assert!(
+        lines[0].ends_with("] \"GET /hello HTTP/1.1\" 200 -"),
+        "{lines:?}"
+    );
     pod.stop().await;
 }
 
@@ -154,14 +154,23 @@ async fn echo_describes_an_http1_request() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.headers["content-type"], "application/json");
     assert_eq!(reply.headers["x-content-type-options"], "nosniff");
-    assert!(reply.body.starts_with(b"{\n \"path\": "), "indented like Go");
+    assert!(
+        reply.body.starts_with(b"{\n \"path\": "),
+        "indented like Go"
+    );
     let json = reply.json();
     assert_eq!(json["path"], "/some/path?foo=bar&x=%20y");
     assert_eq!(json["host"], "foo.example:8080");
     assert_eq!(json["method"], "GET");
     assert_eq!(json["proto"], "HTTP/1.1");
-    assert_eq!(json["headers"]["X-Forwarded-For"], serde_json::json!(["10.0.0.1"]));
-    assert_eq!(json["headers"]["X-Multi"], serde_json::json!(["one", "two"]));
+    assert_eq!(
+        json["headers"]["X-Forwarded-For"],
+        serde_json::json!(["10.0.0.1"])
+    );
+    assert_eq!(
+        json["headers"]["X-Multi"],
+        serde_json::json!(["one", "two"])
+    );
     assert_eq!(json["headers"]["User-Agent"], serde_json::json!(["test"]));
     assert!(json["headers"].get("Host").is_none());
     assert_eq!(json["httpPort"], "3000");
@@ -191,7 +200,10 @@ async fn echo_over_h2c_with_prior_knowledge() {
         assert_eq!(json["proto"], "HTTP/2.0");
         assert_eq!(json["path"], "/h2?q=1");
         assert_eq!(json["host"], "foo.example");
-        assert_eq!(json["headers"]["X-Forwarded-Proto"], serde_json::json!(["http"]));
+        assert_eq!(
+            json["headers"]["X-Forwarded-Proto"],
+            serde_json::json!(["http"])
+        );
         assert_eq!(json["httpPort"], port.to_string());
     }
     pod.stop().await;
@@ -222,12 +234,24 @@ async fn status_health_and_path_collapsing() {
     let unavailable = ok1(addr, "/status/503").await;
     assert_eq!(unavailable.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(unavailable.body.is_empty());
-    assert_eq!(ok1(addr, "/status/abc").await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(ok1(addr, "/status/503?x=1").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        ok1(addr, "/status/abc").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        ok1(addr, "/status/503?x=1").await.status,
+        StatusCode::BAD_REQUEST
+    );
     // `//` is collapsed for routing, but the status is read from the raw request-URI.
-    assert_eq!(ok1(addr, "//status/503").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        ok1(addr, "//status/503").await.status,
+        StatusCode::BAD_REQUEST
+    );
     let health = ok1(addr, "//health").await;
-    assert_eq!((health.status, &health.body[..]), (StatusCode::OK, &b"OK"[..]));
+    assert_eq!(
+        (health.status, &health.body[..]),
+        (StatusCode::OK, &b"OK"[..])
+    );
     let echoed = ok1(addr, "/a//b").await;
     assert_eq!(echoed.json()["path"], "/a//b");
     pod.stop().await;
@@ -272,7 +296,10 @@ async fn retry_fails_until_seen_enough_times() {
     let pod = echo_pod().await;
     let addr = pod.addr(3000).expect("port");
     let target = "/retry/r?uuid=u1&succeedAfter=2&responseCode=503";
-    assert_eq!(ok1(addr, target).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        ok1(addr, target).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     // The state is per pod, not per port.
     let second = ok1(pod.addr(3001).expect("port"), target).await;
     assert_eq!(second.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -282,9 +309,23 @@ async fn retry_fails_until_seen_enough_times() {
 
     let reset = "/retry/r?uuid=u2&succeedAfter=1";
     let failed = http1(addr, get(reset).header("host", "example.com")).await;
-    assert!(failed.is_err(), "the connection is reset, not answered");
+    let err = failed.err().expect("the connection is reset, not answered");
+    let io = std::error::Error::source(&err).and_then(|e| e.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        io.map(std::io::Error::kind),
+        Some(std::io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
     assert_eq!(ok1(addr, reset).await.status, StatusCode::OK);
-    assert_eq!(ok1(addr, "/retry/r?uuid=u3").await.status, StatusCode::BAD_REQUEST);
+    // Over HTTP/2 only the stream is reset.
+    let h2_reset = "http://example.com/retry/r?uuid=u4&succeedAfter=1";
+    assert!(h2c(addr, get(h2_reset)).await.is_err());
+    let h2_ok = h2c(addr, get(h2_reset)).await.expect("answered");
+    assert_eq!(h2_ok.status, StatusCode::OK);
+    assert_eq!(
+        ok1(addr, "/retry/r?uuid=u3").await.status,
+        StatusCode::BAD_REQUEST
+    );
     pod.stop().await;
 }
 
@@ -346,4 +387,37 @@ async fn stop_drops_requests_that_outlive_the_grace_period() {
     }
     pod.stop_with_grace(Duration::from_millis(20)).await;
     assert!(in_flight.await.expect("request task").is_err());
+}
+
+#[tokio::test]
+async fn unread_request_bodies_are_discarded_and_the_connection_reused() {
+    let pod = echo_pod().await;
+    let stream = TcpStream::connect(pod.addr(3000).expect("port"))
+        .await
+        .expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    let driver = tokio::spawn(conn);
+    for method in [Method::POST, Method::PUT] {
+        sender.ready().await.expect("connection still open");
+        let req = Request::builder()
+            .method(method.clone())
+            .uri("/upload")
+            .header("host", "example.com")
+            .body(Full::new(Bytes::from(vec![b'x'; 100 * 1024])))
+            .expect("valid request");
+        let response = sender.send_request(req).await.expect("answered");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.expect("body");
+        let json: Value = serde_json::from_slice(&body.to_bytes()).expect("JSON");
+        assert_eq!(json["method"], method.as_str());
+        assert_eq!(
+            json["headers"]["Content-Length"],
+            serde_json::json!(["102400"])
+        );
+    }
+    drop(sender);
+    let _ = driver.await;
+    pod.stop().await;
 }
