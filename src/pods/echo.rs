@@ -77,7 +77,7 @@ pub(crate) async fn echo(pod: &Pod, peer: &Peer, req: &Parts, request_uri: &str)
     let body = echo_json(&EchoFields {
         path: request_uri,
         host: &request_host(req),
-        method: &req.method.as_str(),
+        method: req.method.as_str(),
         proto: proto(req.version),
         headers: &echoed_headers(&req.headers, req.version),
         http_port: &peer.container_port.to_string(),

@@ -75,7 +75,7 @@ fn access_line(peer: &Peer, req: &Parts, status: StatusCode) -> String {
         "{} - - [{}] \"{} {target} {version}\" {} -",
         peer.remote.ip(),
         jiff::Timestamp::now().strftime("%d/%b/%Y %H:%M:%S"),
-        &req.method,
+        req.method,
         status.as_u16(),
     )
 }
