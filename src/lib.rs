@@ -8,6 +8,7 @@ pub mod controller;
 pub mod ir;
 pub mod model;
 pub mod pipeline;
+pub mod pods;
 pub mod render;
 pub mod runtime;
 pub mod sim;
