@@ -17,7 +17,7 @@ mod route;
 
 pub use class::SUPPORTED_FEATURES;
 pub use filters::parse_duration_ms;
-pub use pods::{template_hash, MAX_REPLICAS, NAME_ALPHABET};
+pub use pods::MAX_REPLICAS;
 pub use route::rule_id;
 
 use crate::ir::{PodPlan, RoutingIr};

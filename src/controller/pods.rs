@@ -2,26 +2,13 @@
 
 use crate::ir::{ContainerPortIr, DeploymentPlan, PodBehaviour, PodPlan};
 use crate::model::{Body, Kind};
-use crate::sim::rng::fnv1a32;
+use crate::pods::naming::template_hash;
 use crate::source::Diagnostic;
 use crate::store::Store;
 use std::collections::BTreeMap;
 
 /// More replicas than this per Deployment are not started (a laptop is not a cluster).
 pub const MAX_REPLICAS: usize = 16;
-
-/// The alphabet Kubernetes uses for generated name parts (no vowels, no look-alikes).
-pub const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-
-/// Kubernetes' `pod-template-hash`: FNV-32a of the template, its decimal digits mapped
-/// onto the safe alphabet. It changes only when the template does.
-pub fn template_hash(template: &serde_json::Value) -> String {
-    let digits = fnv1a32(template.to_string().as_bytes()).to_string();
-    digits
-        .bytes()
-        .map(|b| char::from(NAME_ALPHABET[usize::from(b) % NAME_ALPHABET.len()]))
-        .collect()
-}
 
 /// Plans the pods of every Deployment.
 pub fn plan(store: &Store, diagnostics: &mut Vec<Diagnostic>) -> PodPlan {
@@ -122,22 +109,5 @@ mod tests {
             Some("v2".into())
         );
         assert_eq!(image_version("nginx:latest"), None);
-    }
-
-    #[test]
-    fn template_hash_is_stable_and_uses_the_safe_alphabet() {
-        let a = template_hash(&serde_json::json!({"metadata": {"labels": {"app": "x"}}}));
-        assert_eq!(
-            a,
-            template_hash(&serde_json::json!({"metadata": {"labels": {"app": "x"}}}))
-        );
-        assert_ne!(
-            a,
-            template_hash(&serde_json::json!({"metadata": {"labels": {"app": "y"}}}))
-        );
-        assert!(
-            a.len() <= 10 && a.bytes().all(|b| NAME_ALPHABET.contains(&b)),
-            "{a}"
-        );
     }
 }

@@ -1,4 +1,6 @@
-//! The effectful edges around the pure core: wall clock and gwsim's own state folder.
+//! The effectful edges around the pure core: wall clock, gwsim's own state folder, and the
+//! running simulation.
 
 pub mod clock;
 pub mod state;
+pub mod sim;

@@ -1,0 +1,273 @@
+//! A running simulation: the current pass, its fake pods, the compiled table and the bound
+//! listeners. `gwsim up`, the end-to-end tests and the conformance runner all drive this.
+
+use crate::controller::Translation;
+use crate::dataplane::listener::{self, Bound, ListenerHandle, PortMapping};
+use crate::dataplane::proxy::Proxy;
+use crate::dataplane::table::{self, Counters, Endpoint, PortKey};
+use crate::ir::{DeploymentPlan, EndpointIr, PodBehaviour};
+use crate::pipeline::{self, Options, Pass};
+use crate::pods::{self, naming, PodSpec, RunningPod};
+use crate::status::{CondStatus, CondType, Condition, ObjectStatus, Reason};
+use crate::store::History;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub dir: PathBuf,
+    pub pipeline: Options,
+    pub seed: u64,
+    pub ports: PortMapping,
+    /// Remember creation times and generations in `<dir>/.gwsim/`.
+    pub persist_state: bool,
+}
+
+/// A pod as the runtime tracks it.
+struct PodSlot {
+    /// Template hash it was started with: a changed template restarts the pod.
+    template_hash: String,
+    pod: RunningPod,
+}
+
+/// The running simulation.
+pub struct Sim {
+    options: SimOptions,
+    proxy: Arc<Proxy>,
+    counters: Counters,
+    history: History,
+    pass: Pass,
+    pods: BTreeMap<(String, usize), PodSlot>,
+    listeners: BTreeMap<PortKey, ListenerHandle>,
+    /// Notes and failures from binding, by port.
+    bind_notes: BTreeMap<PortKey, String>,
+    bind_failures: BTreeMap<PortKey, String>,
+    generation: u64,
+}
+
+impl Sim {
+    /// Loads the folder, starts pods and listeners.
+    pub async fn start(options: SimOptions) -> Sim {
+        let history = if options.persist_state { super::state::load_history(&options.dir) } else { History::default() };
+        let mut sim = Sim {
+            options,
+            proxy: Arc::new(Proxy::new()),
+            counters: Counters::default(),
+            history,
+            pass: Pass::default(),
+            pods: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            bind_notes: BTreeMap::new(),
+            bind_failures: BTreeMap::new(),
+            generation: 0,
+        };
+        sim.reload().await;
+        sim
+    }
+
+    /// Re-reads the folder and applies the result: pods where the plan changed, one atomic
+    /// table swap, listeners where ports changed.
+    pub async fn reload(&mut self) {
+        let now = super::clock::now_rfc3339();
+        let previous = std::mem::take(&mut self.pass.store);
+        let pass = pipeline::run(&self.options.dir, &self.options.pipeline, Some(&previous), &mut self.history, &now);
+        if self.options.persist_state {
+            // Losing the history only loses stable timestamps across restarts; serving goes on.
+            let _ = super::state::save_history(&self.options.dir, &self.history);
+        }
+        self.pass = pass;
+        self.sync_pods().await;
+        self.sync_listeners().await;
+        self.swap_table();
+        self.fold_bind_results();
+        self.generation += 1;
+    }
+
+    async fn sync_pods(&mut self) {
+        let plan = self.pass.translation.pods.clone();
+        let wanted: BTreeMap<(String, usize), &DeploymentPlan> = plan
+            .deployments
+            .iter()
+            .flat_map(|(key, d)| (0..d.replicas).map(move |r| ((key.clone(), r), d)))
+            .collect();
+        let stale: Vec<(String, usize)> = self
+            .pods
+            .iter()
+            .filter(|(k, slot)| wanted.get(*k).is_none_or(|d| d.template_hash != slot.template_hash))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            if let Some(slot) = self.pods.remove(&k) {
+                slot.pod.stop_with_grace(Duration::from_secs(5)).await;
+            }
+        }
+        let needed_ports = self.ports_needed();
+        for ((key, replica), d) in wanted {
+            if self.pods.contains_key(&(key.clone(), replica)) {
+                continue;
+            }
+            let suffix = naming::pod_suffix(self.options.seed, &key, &d.template_hash, replica);
+            let mut ports: BTreeSet<u16> = d.container_ports.iter().map(|c| c.port).collect();
+            ports.extend(needed_ports.get(&key).into_iter().flatten());
+            let spec = PodSpec {
+                name: naming::pod_name(&d.name, &d.template_hash, &suffix),
+                namespace: d.namespace.clone(),
+                behaviour: match &d.behaviour {
+                    PodBehaviour::Helloworld { version } => pods::Behaviour::Helloworld { version: version.clone() },
+                    PodBehaviour::Echo => pods::Behaviour::Echo,
+                },
+                container_ports: ports.into_iter().collect(),
+            };
+            match pods::start(spec, IpAddr::V4(Ipv4Addr::LOCALHOST)).await {
+                Ok(pod) => {
+                    self.pods.insert((key, replica), PodSlot { template_hash: d.template_hash.clone(), pod });
+                }
+                Err(e) => tracing::warn!("pod {key}#{replica} could not start: {e}"),
+            }
+        }
+    }
+
+    /// Container ports the routing table sends traffic to, per Deployment (a Service may
+    /// target a port the template does not declare, as Kubernetes allows).
+    fn ports_needed(&self) -> BTreeMap<String, BTreeSet<u16>> {
+        let mut out: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
+        for svc in self.pass.translation.routing.services.values() {
+            for p in &svc.ports {
+                for e in &p.endpoints {
+                    if let EndpointIr::Pod { deployment, container_port, .. } = e {
+                        out.entry(deployment.clone()).or_default().insert(*container_port);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    async fn sync_listeners(&mut self) {
+        let wanted: BTreeMap<PortKey, &'static str> = self
+            .pass
+            .translation
+            .routing
+            .ports
+            .iter()
+            .map(|p| ((p.address.clone(), p.port), if p.protocol == crate::ir::Protocol::Https { "https" } else { "http" }))
+            .collect();
+        let gone: Vec<PortKey> = self.listeners.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+        for k in gone {
+            if let Some(h) = self.listeners.remove(&k) {
+                h.stop().await;
+            }
+            self.bind_notes.remove(&k);
+        }
+        self.bind_failures.retain(|k, _| wanted.contains_key(k));
+        for (key, scheme) in wanted {
+            if self.listeners.contains_key(&key) {
+                continue;
+            }
+            match listener::bind(&key, self.options.ports) {
+                (Bound::Ok { note, .. }, Some(socket)) => {
+                    if let Some(n) = note {
+                        tracing::warn!("{n}");
+                        self.bind_notes.insert(key.clone(), n);
+                    }
+                    self.bind_failures.remove(&key);
+                    let handle = listener::serve(socket, key.clone(), self.proxy.clone(), scheme);
+                    self.listeners.insert(key, handle);
+                }
+                (Bound::Failed { reason }, _) | (Bound::Ok { note: Some(reason), .. }, None) => {
+                    tracing::warn!("{reason}");
+                    self.bind_failures.insert(key, reason);
+                }
+                (Bound::Ok { note: None, .. }, None) => {}
+            }
+        }
+    }
+
+    fn swap_table(&self) {
+        let resolve = |e: &EndpointIr| -> Option<Endpoint> {
+            match e {
+                EndpointIr::Pod { deployment, replica, container_port } => {
+                    let slot = self.pods.get(&(deployment.clone(), *replica))?;
+                    Some(Endpoint { addr: slot.pod.addr(*container_port)?, pod: slot.pod.name().to_string() })
+                }
+                EndpointIr::Address { ip, port } => {
+                    let addr = SocketAddr::new(ip.parse().ok()?, *port);
+                    Some(Endpoint { addr, pod: addr.to_string() })
+                }
+            }
+        };
+        let table = table::compile(&self.pass.translation.routing, self.options.seed, &self.counters, &resolve);
+        self.proxy.table.store(Arc::new(table));
+    }
+
+    /// The controller computes what should be; a port that could not be bound makes its
+    /// listeners `Programmed=False/PortUnavailable`, so waiting for Programmed never races.
+    fn fold_bind_results(&mut self) {
+        let routing = self.pass.translation.routing.clone();
+        for p in &routing.ports {
+            let Some(reason) = self.bind_failures.get(&(p.address.clone(), p.port)) else {
+                continue;
+            };
+            let Some((ns, name)) = p.gateway.split_once('/') else {
+                continue;
+            };
+            let key = crate::model::ObjectKey::new(crate::model::Kind::Gateway, ns, name);
+            let generation = self.pass.store.objects.get(&key).map(|o| o.generation()).unwrap_or(1);
+            if let Some(ObjectStatus::Gateway(g)) = self.pass.translation.status.get_mut(&key) {
+                for l in g.listeners.iter_mut().filter(|l| p.listeners.iter().any(|pl| pl.name == l.name)) {
+                    l.conditions.set(Condition::new(CondType::Programmed, CondStatus::False, Reason::PortUnavailable, reason.clone(), generation));
+                }
+            }
+        }
+    }
+
+    /// The socket actually serving a Gateway's listener port (`namespace/name`, declared port).
+    pub fn address(&self, gateway: &str, port: u16) -> Option<SocketAddr> {
+        let p = self.pass.translation.routing.ports.iter().find(|p| p.gateway == gateway && p.port == port)?;
+        self.listeners.get(&(p.address.clone(), p.port)).map(|h| h.addr)
+    }
+
+    /// Every bound socket with its declared key.
+    pub fn bound(&self) -> Vec<(PortKey, SocketAddr, Option<&str>)> {
+        self.listeners.iter().map(|(k, h)| (k.clone(), h.addr, self.bind_notes.get(k).map(String::as_str))).collect()
+    }
+
+    pub fn pass(&self) -> &Pass {
+        &self.pass
+    }
+
+    pub fn translation(&self) -> &Translation {
+        &self.pass.translation
+    }
+
+    /// How many reloads have been applied.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Logs of a running pod, by pod name.
+    pub fn pod_log(&self, pod: &str) -> Option<Vec<String>> {
+        self.pods.values().find(|s| s.pod.name() == pod).map(|s| s.pod.log().lines())
+    }
+
+    /// Names of the running pods, sorted.
+    pub fn pod_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.pods.values().map(|s| s.pod.name().to_string()).collect();
+        names.sort();
+        names
+    }
+
+    /// Stops listeners, then pods.
+    pub async fn shutdown(mut self) {
+        for (_, h) in std::mem::take(&mut self.listeners) {
+            h.stop().await;
+        }
+        for (_, slot) in std::mem::take(&mut self.pods) {
+            slot.pod.stop_with_grace(Duration::from_secs(2)).await;
+        }
+    }
+}
