@@ -27,3 +27,6 @@ impl Violation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

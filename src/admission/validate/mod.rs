@@ -3,6 +3,7 @@
 //! rule's message (CEL rules) or the API server's wording (OpenAPI bounds).
 
 mod common;
+mod filter_kinds;
 mod filters;
 mod gateway;
 mod httproute;
@@ -15,7 +16,7 @@ use common::{
 };
 
 #[cfg(test)]
-pub(super) use common::ALL_PATTERNS;
+pub(super) use common::{duration_ms, ALL_PATTERNS};
 
 /// Every violation of the rules of the object's kind.
 pub fn check(body: &Body) -> Vec<Violation> {
