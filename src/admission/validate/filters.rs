@@ -33,7 +33,7 @@ pub fn from_backend(
         .ok()
 }
 
-/// The rule-level CEL rules about filters, then the rule's filter list. `single_prefix` is
+/// The rule's filter list, then the rule-level CEL rules about filters. `single_prefix` is
 /// whether the rule has exactly one match and it is a PathPrefix match.
 pub fn rule(rule: &gw::HttpRouteRules, at: &str, single_prefix: bool, out: &mut Vec<Violation>) {
     let filters = rule.filters.as_deref().unwrap_or_default();
@@ -49,8 +49,7 @@ pub fn rule(rule: &gw::HttpRouteRules, at: &str, single_prefix: bool, out: &mut 
         }
     }
     if !single_prefix {
-        let prefix = "When using";
-        replace_prefix_rule(filters, &format!("{at}.filters"), prefix, out);
+        replace_prefix_rule(filters, &format!("{at}.filters"), "When using", out);
     }
 }
 
@@ -64,14 +63,13 @@ pub fn backend_refs(
     out: &mut Vec<Violation>,
 ) {
     let refs = rule.backend_refs.as_deref().unwrap_or_default();
+    // A backendRef whose filters would not convert (they always do) is skipped whole, so
+    // that reported indexes stay those of the manifest.
     let converted: Vec<Vec<gw::HttpRouteRulesFilters>> = refs
         .iter()
         .map(|b| {
-            b.filters
-                .iter()
-                .flatten()
-                .filter_map(from_backend)
-                .collect()
+            let filters = b.filters.iter().flatten().map(from_backend);
+            filters.collect::<Option<Vec<_>>>().unwrap_or_default()
         })
         .collect();
     for (k, filters) in converted.iter().enumerate() {
