@@ -1,7 +1,37 @@
 //! The defaults the Gateway API CRDs declare, applied as the API server applies them, so
-//! `gwsim check` shows the same spec `kubectl get -o yaml` would.
+//! `gwsim check` shows the same spec `kubectl get -o yaml` would. A default applies only
+//! where its field is absent and its parent object is present.
 
 use crate::model::{gw, Body, GATEWAY_GROUP};
+
+/// The `HTTPRouteFilter` defaults, for rule filters and backendRef filters alike: the two are
+/// distinct generated types with the same fields.
+macro_rules! filter_defaults {
+    ($filter:expr) => {{
+        let filter = $filter;
+        if let Some(r) = &mut filter.request_redirect {
+            r.status_code.get_or_insert(302);
+        }
+        if let Some(m) = &mut filter.request_mirror {
+            m.backend_ref.group.get_or_insert_with(String::new);
+            m.backend_ref
+                .kind
+                .get_or_insert_with(|| "Service".to_string());
+            if let Some(f) = &mut m.fraction {
+                f.denominator.get_or_insert(100);
+            }
+        }
+        if let Some(c) = &mut filter.cors {
+            c.max_age.get_or_insert(5);
+        }
+        if let Some(a) = &mut filter.external_auth {
+            a.backend_ref.group.get_or_insert_with(String::new);
+            a.backend_ref
+                .kind
+                .get_or_insert_with(|| "Service".to_string());
+        }
+    }};
+}
 
 /// Applies the schema defaults of the object's kind.
 pub fn apply(body: &mut Body) {
@@ -40,6 +70,41 @@ fn gateway(spec: &mut gw::GatewaySpec) {
             }
         }
     }
+    if let Some(allowed) = &mut spec.allowed_listeners {
+        // `namespaces` defaults to `{from: None}`, and `from` to None inside a given one.
+        let namespaces = allowed
+            .namespaces
+            .get_or_insert_with(gw::GatewayAllowedListenersNamespaces::default);
+        namespaces
+            .from
+            .get_or_insert(gw::GatewayAllowedListenersNamespacesFrom::None);
+    }
+    if let Some(tls) = &mut spec.tls {
+        gateway_tls(tls);
+    }
+}
+
+fn gateway_tls(tls: &mut gw::GatewayTls) {
+    let client_cert = tls
+        .backend
+        .as_mut()
+        .and_then(|b| b.client_certificate_ref.as_mut());
+    if let Some(cert) = client_cert {
+        cert.group.get_or_insert_with(String::new);
+        cert.kind.get_or_insert_with(|| "Secret".to_string());
+    }
+    if let Some(frontend) = &mut tls.frontend {
+        if let Some(v) = &mut frontend.default.validation {
+            v.mode
+                .get_or_insert(gw::GatewayTlsFrontendDefaultValidationMode::AllowValidOnly);
+        }
+        for port in frontend.per_port.iter_mut().flatten() {
+            if let Some(v) = &mut port.tls.validation {
+                v.mode
+                    .get_or_insert(gw::GatewayTlsFrontendPerPortTlsValidationMode::AllowValidOnly);
+            }
+        }
+    }
 }
 
 fn http_route(spec: &mut gw::HttpRouteSpec) {
@@ -73,41 +138,25 @@ fn http_route(spec: &mut gw::HttpRouteSpec) {
             }
         }
         for filter in rule.filters.iter_mut().flatten() {
-            rule_filter(filter);
+            filter_defaults!(filter);
         }
         for backend in rule.backend_refs.iter_mut().flatten() {
             backend.group.get_or_insert_with(String::new);
             backend.kind.get_or_insert_with(|| "Service".to_string());
             backend.weight.get_or_insert(1);
             for filter in backend.filters.iter_mut().flatten() {
-                if let Some(r) = &mut filter.request_redirect {
-                    r.status_code.get_or_insert(302);
-                }
-                if let Some(m) = &mut filter.request_mirror {
-                    m.backend_ref.group.get_or_insert_with(String::new);
-                    m.backend_ref
-                        .kind
-                        .get_or_insert_with(|| "Service".to_string());
-                    if let Some(f) = &mut m.fraction {
-                        f.denominator.get_or_insert(100);
-                    }
-                }
+                filter_defaults!(filter);
             }
         }
-    }
-}
-
-fn rule_filter(filter: &mut gw::HttpRouteRulesFilters) {
-    if let Some(r) = &mut filter.request_redirect {
-        r.status_code.get_or_insert(302);
-    }
-    if let Some(m) = &mut filter.request_mirror {
-        m.backend_ref.group.get_or_insert_with(String::new);
-        m.backend_ref
-            .kind
-            .get_or_insert_with(|| "Service".to_string());
-        if let Some(f) = &mut m.fraction {
-            f.denominator.get_or_insert(100);
+        if let Some(session) = &mut rule.session_persistence {
+            session
+                .r#type
+                .get_or_insert(gw::HttpRouteRulesSessionPersistenceType::Cookie);
+            if let Some(cookie) = &mut session.cookie_config {
+                cookie.lifetime_type.get_or_insert(
+                    gw::HttpRouteRulesSessionPersistenceCookieConfigLifetimeType::Session,
+                );
+            }
         }
     }
 }

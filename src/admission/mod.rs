@@ -20,6 +20,8 @@ pub struct Violation {
 }
 
 impl Violation {
+    /// A violation at a field path (`spec.listeners[1].hostname`, the syntax the loader maps
+    /// to a file position).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Violation {
             field: field.into(),
@@ -27,3 +29,6 @@ impl Violation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -304,5 +304,12 @@ fn typed<T: DeserializeOwned>(
         Source::Text(text, _) => yaml::decode::<T>(text)?,
         Source::Value(v) => yaml::decode_value::<T>(v.clone())?,
     };
-    Ok((wrap(decoded.value), decoded.unknown_fields))
+    // `apiVersion` and `kind` chose the type; the kube-derived Gateway API types do not keep
+    // them as fields, so serde reports them as ignored, yet they are not unknown.
+    let unknown = decoded
+        .unknown_fields
+        .into_iter()
+        .filter(|f| f != "apiVersion" && f != "kind")
+        .collect();
+    Ok((wrap(decoded.value), unknown))
 }
