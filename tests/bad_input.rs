@@ -115,8 +115,8 @@ fn validation_rule_names_the_rule_and_the_field_position() {
             .contains("RequestRedirect filter must not be used together with backendRefs"),
         "{d}"
     );
-    assert_eq!(d.field, "spec.rules[0]");
-    assert_eq!(d.line, Some(7), "{d}");
+    assert_eq!(d.field, "spec.rules[0].filters[0].requestRedirect");
+    assert_eq!(d.line, Some(9), "{d}");
 }
 
 #[test]
