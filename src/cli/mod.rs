@@ -1,6 +1,7 @@
 //! The command line: `gwsim check`, `gwsim up`, and friends.
 
 mod check;
+mod up;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ pub enum Command {
         #[arg(short, long, default_value = "default")]
         namespace: String,
     },
+    /// Run the simulation: fake pods, real listeners, routing by the HTTPRoutes.
+    Up(up::UpArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -45,5 +48,6 @@ pub fn run(cli: Cli) -> i32 {
             output,
             namespace,
         } => check::run(&dir, output, &namespace),
+        Command::Up(args) => up::run(args),
     }
 }

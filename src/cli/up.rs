@@ -1,0 +1,111 @@
+//! `gwsim up`: runs the simulation on a manifest folder until interrupted.
+
+use crate::controller::AddressPool;
+use crate::dataplane::listener::PortMapping;
+use crate::pipeline::Options;
+use crate::runtime::sim::{Sim, SimOptions};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// Arguments of `gwsim up`.
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Directory (or single file) of manifests.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Seed for every random choice (weighted picks, pod names). Chosen and shown when absent.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Namespace for objects that name none.
+    #[arg(short, long, default_value = "default")]
+    pub namespace: String,
+    /// Serve every listener port shifted by this offset instead of the declared port.
+    #[arg(long)]
+    pub port_offset: Option<u16>,
+    /// First address of the Gateway address pool (Gateways get the next 254 addresses).
+    #[arg(long, default_value = "127.0.1.0")]
+    pub address_pool: Ipv4Addr,
+    /// Plain log lines instead of the terminal dashboard.
+    #[arg(long)]
+    pub no_tui: bool,
+}
+
+/// When a port below 1024 cannot be bound, listeners move up by this much (80 → 10080).
+pub const UNPRIVILEGED_OFFSET: u16 = 10_000;
+
+/// Runs `up`; returns the exit code.
+pub fn run(args: UpArgs) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gwsim: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: UpArgs) -> i32 {
+    let _ = tracing_subscriber::fmt().with_target(false).try_init();
+    let seed = args.seed.unwrap_or_else(|| {
+        jiff::Timestamp::now().as_nanosecond().unsigned_abs() as u64 % 1_000_000
+    });
+    let options = SimOptions {
+        dir: args.dir.clone(),
+        pipeline: Options {
+            namespace: args.namespace.clone(),
+            controller: crate::controller::Config {
+                pool: AddressPool {
+                    base: args.address_pool,
+                    size: 254,
+                },
+                ..Default::default()
+            },
+        },
+        seed,
+        ports: match args.port_offset {
+            Some(off) => PortMapping::Offset(off),
+            None => PortMapping::Declared {
+                fallback_offset: UNPRIVILEGED_OFFSET,
+            },
+        },
+        persist_state: true,
+    };
+    let sim = Sim::start(options).await;
+    println!("gwsim up: {} (seed {seed})", args.dir.display());
+    for d in sim.pass().diagnostics() {
+        println!("  {d}");
+    }
+    for p in &sim.translation().routing.ports {
+        let bound = sim
+            .address(&p.gateway, p.port)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "not bound".into());
+        let hosts: Vec<String> = p
+            .listeners
+            .iter()
+            .map(|l| format!("{} ({})", l.name, l.hostname.as_deref().unwrap_or("*")))
+            .collect();
+        println!(
+            "  gateway {} port {} → {bound}  listeners: {}",
+            p.gateway,
+            p.port,
+            hosts.join(", ")
+        );
+    }
+    for (_, _, note) in sim.bound() {
+        if let Some(n) = note {
+            println!("  note: {n}");
+        }
+    }
+    for pod in sim.pod_names() {
+        println!("  pod {pod}");
+    }
+    println!("Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    sim.shutdown().await;
+    0
+}
