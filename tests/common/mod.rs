@@ -1,0 +1,106 @@
+//! Shared helpers for end-to-end tests: an in-process gwsim on its own address pool and
+//! ephemeral ports, and a small HTTP client.
+
+#![allow(dead_code)]
+
+use gwsim::controller::{AddressPool, Config};
+use gwsim::dataplane::listener::PortMapping;
+use gwsim::pipeline::Options;
+use gwsim::runtime::sim::{Sim, SimOptions};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+
+/// Starts gwsim on `dir` with `seed`, Gateway addresses from `127.0.<pool>.0/24`, ephemeral ports.
+pub async fn start(dir: &Path, seed: u64, pool: u8) -> Sim {
+    Sim::start(SimOptions {
+        dir: dir.to_path_buf(),
+        pipeline: Options {
+            controller: Config {
+                pool: AddressPool {
+                    base: Ipv4Addr::new(127, 0, pool, 0),
+                    size: 254,
+                },
+                ..Config::default()
+            },
+            ..Options::default()
+        },
+        seed,
+        ports: PortMapping::Ephemeral,
+        persist_state: false,
+    })
+    .await
+}
+
+/// A copy of a sample folder in a temp directory, so tests can edit it.
+pub fn copy_sample(name: &str) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(&src)
+        .expect("sample")
+        .flatten()
+        .filter(|e| e.path().is_file())
+    {
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    dir
+}
+
+/// A response reduced to what tests look at.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+/// A keep-alive HTTP/1.1 client bound to one address.
+pub struct Client {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("handshake");
+        tokio::spawn(conn);
+        Client { sender }
+    }
+
+    pub async fn get(&mut self, host: &str, path: &str) -> Reply {
+        self.send(http::Method::GET, host, path, &[]).await
+    }
+
+    pub async fn send(
+        &mut self,
+        method: http::Method,
+        host: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", host);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(Bytes::new())).expect("request");
+        self.sender.ready().await.expect("ready");
+        let resp = self.sender.send_request(req).await.expect("send");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
