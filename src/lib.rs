@@ -14,6 +14,7 @@ pub mod render;
 pub mod runtime;
 pub mod sim;
 pub mod source;
+pub mod stats;
 pub mod status;
 pub mod store;
 pub mod yaml;

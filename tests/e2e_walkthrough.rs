@@ -109,3 +109,34 @@ async fn unknown_host_and_path_answer_404_with_a_reason() {
     assert_eq!(r.status, 200, "the port in Host is ignored");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_count_requests_per_rule_backend_and_pod() {
+    let dir = copy_sample("helloworld");
+    let sim = start(dir.path(), 3, 17).await;
+    let addr = sim
+        .address("sample-ingress/sample-gateway", 80)
+        .expect("listener bound");
+    let mut client = Client::connect(addr).await;
+    for _ in 0..20 {
+        assert_eq!(client.get(HOST, "/hello").await.status, 200);
+    }
+    assert_eq!(client.get("nope.example", "/").await.status, 404);
+    let snap = sim.stats().snapshot();
+    let served: u64 = snap
+        .iter()
+        .filter(|s| {
+            s.key.rule == "httproute/sample/helloworld/rule/0"
+                && s.key.pod.starts_with("helloworld-v")
+        })
+        .map(|s| s.requests)
+        .sum();
+    assert_eq!(served, 20, "{snap:#?}");
+    assert!(snap
+        .iter()
+        .all(|s| s.key.gateway == "sample-ingress/sample-gateway"));
+    let unmatched: Vec<_> = snap.iter().filter(|s| s.key.rule.is_empty()).collect();
+    assert_eq!(unmatched.len(), 1);
+    assert_eq!(unmatched[0].codes.get(&404), Some(&1));
+    sim.shutdown().await;
+}

@@ -138,7 +138,16 @@ pub fn serve(
                     let proxy = proxy.clone();
                     let key = key.clone();
                     async move {
-                        Ok::<_, std::convert::Infallible>(proxy.handle(&key, scheme, req).await)
+                        let started = std::time::Instant::now();
+                        let mut resp = proxy.handle(&key, scheme, req).await;
+                        if let Some(series) =
+                            resp.extensions_mut().remove::<Arc<crate::stats::Series>>()
+                        {
+                            let us =
+                                u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                            series.record(resp.status().as_u16(), us);
+                        }
+                        Ok::<_, std::convert::Infallible>(resp)
                     }
                 });
                 let _ = auto::Builder::new(TokioExecutor::new())

@@ -1,12 +1,14 @@
 //! The request path: load the table once, pick listener → virtual host → match entry, run
 //! the rule's filters, draw a backend and an endpoint from the seeded streams, forward.
+//! Every response is tagged with the stats series it counts in; the listener records it.
 
 use super::filters::{self, RedirectSource};
 use super::matcher::{host_matches, normalize_host, RequestView};
 use super::respond::{synthetic, Body, Synthetic};
-use super::table::{Endpoint, PortKey, RouteTable, Rule, Target};
+use super::table::{Endpoint, EntrySeries, PortKey, RouteTable, Rule, Target};
 use crate::ir::FilterIr;
 use crate::sim::rng::pick_weighted;
+use crate::stats::Series;
 use arc_swap::ArcSwap;
 use http::{HeaderValue, Request, Response, Uri};
 use http_body_util::BodyExt;
@@ -14,6 +16,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Shared by every listener: the current table and the upstream clients.
@@ -28,6 +31,19 @@ impl Default for Proxy {
         Proxy::new()
     }
 }
+
+/// What the filters and the forwarder need to know about the request.
+struct Ctx<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    raw_host: &'a str,
+    listener_port: u16,
+    path: &'a str,
+    query: Option<&'a str>,
+    matched_prefix: Option<&'a str>,
+}
+
+type Tagged<'s> = (Response<Body>, &'s Arc<Series>);
 
 impl Proxy {
     pub fn new() -> Proxy {
@@ -54,6 +70,7 @@ impl Proxy {
         let Some(port) = table.ports.get(key) else {
             return synthetic(Synthetic::NoRoute, "no listener on this address and port");
         };
+        let unmatched = |detail: &str| tag(synthetic(Synthetic::NoRoute, detail), &port.unmatched);
         let raw_host = req
             .headers()
             .get(http::header::HOST)
@@ -62,22 +79,19 @@ impl Proxy {
             .or_else(|| req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
         let host = normalize_host(&raw_host);
-        let Some(listener) = port
+        let listener = port
             .listeners
             .iter()
-            .find(|l| l.hostname.as_deref().is_none_or(|h| host_matches(h, &host)))
-        else {
-            return synthetic(
-                Synthetic::NoRoute,
-                "no listener hostname matches the request host",
-            );
+            .find(|l| l.hostname.as_deref().is_none_or(|h| host_matches(h, &host)));
+        let Some(listener) = listener else {
+            return unmatched("no listener hostname matches the request host");
         };
         let Some(vhost) = listener
             .virtual_hosts
             .iter()
             .find(|v| host_matches(&v.pattern, &host))
         else {
-            return synthetic(Synthetic::NoRoute, "no route serves this host");
+            return unmatched("no route serves this host");
         };
         let path = req.uri().path().to_string();
         let query = req.uri().query().map(str::to_string);
@@ -88,9 +102,8 @@ impl Proxy {
             headers: req.headers(),
         };
         let Some(entry) = vhost.entries.iter().find(|e| e.matcher.matches(&view)) else {
-            return synthetic(Synthetic::NoRoute, "no rule matches the request");
+            return unmatched("no rule matches the request");
         };
-        let rule = entry.rule.clone();
         let ctx = Ctx {
             scheme,
             host: &host,
@@ -100,26 +113,31 @@ impl Proxy {
             query: query.as_deref(),
             matched_prefix: entry.matcher.prefix(),
         };
-        match rule.timeouts.request_ms {
-            Some(ms) => match tokio::time::timeout(
-                Duration::from_millis(ms),
-                self.serve_rule(&rule, &ctx, req),
-            )
-            .await
-            {
-                Ok(resp) => resp,
-                Err(_) => synthetic(Synthetic::Timeout, "request timeout exceeded"),
-            },
-            None => self.serve_rule(&rule, &ctx, req).await,
-        }
+        let rule = &entry.rule;
+        let series = &entry.series;
+        let served = match rule.timeouts.request_ms {
+            Some(ms) => {
+                let limit = Duration::from_millis(ms);
+                match tokio::time::timeout(limit, self.serve_rule(rule, series, &ctx, req)).await {
+                    Ok(done) => done,
+                    Err(_) => (
+                        synthetic(Synthetic::Timeout, "request timeout exceeded"),
+                        &series.rule,
+                    ),
+                }
+            }
+            None => self.serve_rule(rule, series, &ctx, req).await,
+        };
+        tag(served.0, served.1)
     }
 
-    async fn serve_rule(
+    async fn serve_rule<'s>(
         &self,
         rule: &Rule,
+        series: &'s EntrySeries,
         ctx: &Ctx<'_>,
         mut req: Request<Incoming>,
-    ) -> Response<Body> {
+    ) -> Tagged<'s> {
         let mut upstream_host: Option<String> = None;
         let mut upstream_path = ctx.path.to_string();
         let mut response_mods = Vec::new();
@@ -140,10 +158,10 @@ impl Proxy {
                         query: ctx.query,
                         matched_prefix: ctx.matched_prefix,
                     };
-                    return filters::redirect(r, &src);
+                    return (filters::redirect(r, &src), &series.rule);
                 }
                 FilterIr::Unresolved { reason, .. } => {
-                    return synthetic(Synthetic::UnresolvedFilter, reason)
+                    return (synthetic(Synthetic::UnresolvedFilter, reason), &series.rule);
                 }
                 FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
                 FilterIr::ResponseHeaderModifier(m) => response_mods.push(m.clone()),
@@ -162,7 +180,7 @@ impl Proxy {
                         if preflight {
                             let mut resp = Response::new(super::respond::empty());
                             filters::cors_headers(c, o, true, resp.headers_mut());
-                            return resp;
+                            return (resp, &series.rule);
                         }
                         cors = Some((c.clone(), o.to_string()));
                     }
@@ -172,35 +190,35 @@ impl Proxy {
         }
         let n = rule.counter.fetch_add(1, Ordering::Relaxed);
         let Some(index) = pick_weighted(&rule.stream, n, &rule.weights) else {
-            return synthetic(
+            let resp = synthetic(
                 Synthetic::InvalidBackend,
                 "the rule has no backend with a weight above 0",
             );
+            return (resp, &series.rule);
         };
-        let Some(backend) = rule.backends.get(index) else {
-            return synthetic(Synthetic::InvalidBackend, "the rule has no backends");
+        let (Some(backend), Some((endpoint_series, backend_series))) =
+            (rule.backends.get(index), series.backends.get(index))
+        else {
+            return (
+                synthetic(Synthetic::InvalidBackend, "the rule has no backends"),
+                &series.rule,
+            );
         };
         let (endpoints, h2c) = match &backend.target {
             Target::Invalid(reason) => {
-                return synthetic(
-                    Synthetic::InvalidBackend,
-                    &format!("{}: {reason}", backend.name),
-                )
+                let detail = format!("{}: {reason}", backend.name);
+                return (
+                    synthetic(Synthetic::InvalidBackend, &detail),
+                    backend_series,
+                );
             }
             Target::Endpoints { endpoints, h2c } => (endpoints, *h2c),
         };
-        if endpoints.is_empty() {
-            return synthetic(
-                Synthetic::NoEndpoint,
-                &format!("{} has no ready endpoint", backend.name),
-            );
-        }
-        let pick = backend.endpoint_stream.below(n, endpoints.len() as u64);
-        let Some(endpoint) = usize::try_from(pick).ok().and_then(|i| endpoints.get(i)) else {
-            return synthetic(
-                Synthetic::NoEndpoint,
-                &format!("{} has no ready endpoint", backend.name),
-            );
+        let pick =
+            usize::try_from(backend.endpoint_stream.below(n, endpoints.len() as u64)).unwrap_or(0);
+        let (Some(endpoint), Some(used)) = (endpoints.get(pick), endpoint_series.get(pick)) else {
+            let detail = format!("{} has no ready endpoint", backend.name);
+            return (synthetic(Synthetic::NoEndpoint, &detail), backend_series);
         };
         for f in &backend.filters {
             match f {
@@ -212,58 +230,56 @@ impl Proxy {
                     upstream_path = p;
                 }
                 FilterIr::Unresolved { reason, .. } => {
-                    return synthetic(Synthetic::UnresolvedFilter, reason)
+                    return (
+                        synthetic(Synthetic::UnresolvedFilter, reason),
+                        backend_series,
+                    );
                 }
                 _ => {}
             }
         }
         let query = ctx.query.map(|q| format!("?{q}")).unwrap_or_default();
-        let mut resp = self
-            .forward(
-                req,
-                endpoint,
-                h2c,
-                &format!("{upstream_path}{query}"),
-                upstream_host.as_deref(),
-                ctx,
-                rule.timeouts.backend_request_ms,
-            )
-            .await;
+        let target = Upstream {
+            endpoint,
+            h2c,
+            path_and_query: format!("{upstream_path}{query}"),
+            host: upstream_host,
+            timeout_ms: rule.timeouts.backend_request_ms,
+        };
+        let mut resp = self.forward(req, &target, ctx).await;
         for m in &response_mods {
             filters::modify_headers(resp.headers_mut(), m);
         }
         if let Some((c, o)) = cors {
             filters::cors_headers(&c, &o, false, resp.headers_mut());
         }
-        resp
+        (resp, used)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn forward(
         &self,
         req: Request<Incoming>,
-        endpoint: &Endpoint,
-        h2c: bool,
-        path_and_query: &str,
-        host: Option<&str>,
+        target: &Upstream<'_>,
         ctx: &Ctx<'_>,
-        backend_timeout_ms: Option<u64>,
     ) -> Response<Body> {
         let (mut parts, body) = req.into_parts();
-        let Ok(uri) = format!("http://{}{path_and_query}", endpoint.addr).parse::<Uri>() else {
+        let Ok(uri) =
+            format!("http://{}{}", target.endpoint.addr, target.path_and_query).parse::<Uri>()
+        else {
             return synthetic(
                 Synthetic::UpstreamFailed,
                 "the rewritten path is not a valid URI",
             );
         };
         parts.uri = uri;
-        parts.version = if h2c {
+        parts.version = if target.h2c {
             http::Version::HTTP_2
         } else {
             http::Version::HTTP_11
         };
-        let authority = host
-            .map(str::to_string)
+        let authority = target
+            .host
+            .clone()
             .unwrap_or_else(|| ctx.raw_host.to_string());
         if let Ok(v) = HeaderValue::from_str(&authority) {
             parts.headers.insert(http::header::HOST, v);
@@ -283,9 +299,9 @@ impl Proxy {
             parts.headers.remove(h);
         }
         let upstream = Request::from_parts(parts, body.boxed());
-        let client = if h2c { &self.h2c } else { &self.http1 };
+        let client = if target.h2c { &self.h2c } else { &self.http1 };
         let call = client.request(upstream);
-        let result = match backend_timeout_ms {
+        let result = match target.timeout_ms {
             Some(ms) => match tokio::time::timeout(Duration::from_millis(ms), call).await {
                 Ok(r) => r,
                 Err(_) => return synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
@@ -294,20 +310,25 @@ impl Proxy {
         };
         match result {
             Ok(resp) => resp.map(|b| b.boxed()),
-            Err(e) => synthetic(
-                Synthetic::UpstreamFailed,
-                &format!("{} ({}): {e}", endpoint.pod, endpoint.addr),
-            ),
+            Err(e) => {
+                let detail = format!("{} ({}): {e}", target.endpoint.pod, target.endpoint.addr);
+                synthetic(Synthetic::UpstreamFailed, &detail)
+            }
         }
     }
 }
 
-struct Ctx<'a> {
-    scheme: &'a str,
-    host: &'a str,
-    raw_host: &'a str,
-    listener_port: u16,
-    path: &'a str,
-    query: Option<&'a str>,
-    matched_prefix: Option<&'a str>,
+/// Where and how one request is forwarded.
+struct Upstream<'a> {
+    endpoint: &'a Endpoint,
+    h2c: bool,
+    path_and_query: String,
+    host: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+/// Marks a response with the stats series it counts in; the listener records it.
+fn tag(mut resp: Response<Body>, series: &Arc<Series>) -> Response<Body> {
+    resp.extensions_mut().insert(series.clone());
+    resp
 }

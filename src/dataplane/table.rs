@@ -5,6 +5,7 @@
 use super::matcher::Matcher;
 use crate::ir::{BackendTarget, EndpointIr, FilterIr, RoutingIr, Timeouts};
 use crate::sim::rng::Stream;
+use crate::stats::{Registry, Series, SeriesKey};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -57,6 +58,16 @@ pub struct Rule {
 pub struct Entry {
     pub rule: Arc<Rule>,
     pub matcher: Matcher,
+    pub series: EntrySeries,
+}
+
+/// The stats series a request through one entry lands in, resolved at compile time.
+#[derive(Debug)]
+pub struct EntrySeries {
+    /// Answers made before a backend was chosen (redirects, CORS preflights, 500s).
+    pub rule: Arc<Series>,
+    /// Per backend: one series per endpoint, plus one for synthetic answers (503, 500).
+    pub backends: Vec<(Vec<Arc<Series>>, Arc<Series>)>,
 }
 
 /// A virtual host.
@@ -79,6 +90,8 @@ pub struct Listener {
 pub struct PortTable {
     pub gateway: String,
     pub listeners: Vec<Listener>,
+    /// Requests nothing matched.
+    pub unmatched: Arc<Series>,
 }
 
 /// The key of a served socket: the Gateway's address and the listener port as declared.
@@ -115,6 +128,7 @@ pub fn compile(
     ir: &RoutingIr,
     seed: u64,
     counters: &Counters,
+    stats: &Registry,
     resolve: &dyn Fn(&EndpointIr) -> Option<Endpoint>,
 ) -> RouteTable {
     let endpoints_of = |service: &str, port: u16| -> (Vec<Endpoint>, bool) {
@@ -190,8 +204,21 @@ pub fn compile(
                             .routes
                             .iter()
                             .filter_map(|e| {
+                                let rule = rules.get(e.rule.as_str())?.clone();
+                                let base = SeriesKey {
+                                    gateway: p.gateway.clone(),
+                                    listener: l.name.clone(),
+                                    route: ir
+                                        .rules
+                                        .get(e.rule.as_str())
+                                        .map(|r| r.route.clone())
+                                        .unwrap_or_default(),
+                                    rule: e.rule.clone(),
+                                    ..SeriesKey::default()
+                                };
                                 Some(Entry {
-                                    rule: rules.get(e.rule.as_str())?.clone(),
+                                    series: entry_series(&rule, &base, stats),
+                                    rule,
                                     matcher: Matcher::compile(&e.matcher)?,
                                 })
                             })
@@ -205,8 +232,42 @@ pub fn compile(
             Arc::new(PortTable {
                 gateway: p.gateway.clone(),
                 listeners,
+                unmatched: stats.series(SeriesKey {
+                    gateway: p.gateway.clone(),
+                    ..SeriesKey::default()
+                }),
             }),
         );
     }
     table
+}
+
+fn entry_series(rule: &Rule, base: &SeriesKey, stats: &Registry) -> EntrySeries {
+    let backends = rule
+        .backends
+        .iter()
+        .map(|b| {
+            let key = SeriesKey {
+                backend: b.name.clone(),
+                ..base.clone()
+            };
+            let endpoints = match &b.target {
+                Target::Endpoints { endpoints, .. } => endpoints
+                    .iter()
+                    .map(|e| {
+                        stats.series(SeriesKey {
+                            pod: e.pod.clone(),
+                            ..key.clone()
+                        })
+                    })
+                    .collect(),
+                Target::Invalid(_) => Vec::new(),
+            };
+            (endpoints, stats.series(key))
+        })
+        .collect();
+    EntrySeries {
+        rule: stats.series(base.clone()),
+        backends,
+    }
 }

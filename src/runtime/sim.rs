@@ -39,6 +39,7 @@ pub struct Sim {
     options: SimOptions,
     proxy: Arc<Proxy>,
     counters: Counters,
+    stats: Arc<crate::stats::Registry>,
     history: History,
     pass: Pass,
     pods: BTreeMap<(String, usize), PodSlot>,
@@ -61,6 +62,7 @@ impl Sim {
             options,
             proxy: Arc::new(Proxy::new()),
             counters: Counters::default(),
+            stats: Arc::new(crate::stats::Registry::default()),
             history,
             pass: Pass::default(),
             pods: BTreeMap::new(),
@@ -263,6 +265,7 @@ impl Sim {
             &self.pass.translation.routing,
             self.options.seed,
             &self.counters,
+            &self.stats,
             &resolve,
         );
         self.proxy.table.store(Arc::new(table));
@@ -331,6 +334,11 @@ impl Sim {
                 )
             })
             .collect()
+    }
+
+    /// The traffic statistics.
+    pub fn stats(&self) -> &Arc<crate::stats::Registry> {
+        &self.stats
     }
 
     pub fn pass(&self) -> &Pass {
