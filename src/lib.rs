@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod cli;
 pub mod controller;
+pub mod dataplane;
 pub mod ir;
 pub mod model;
 pub mod pipeline;
@@ -16,4 +17,3 @@ pub mod source;
 pub mod status;
 pub mod store;
 pub mod yaml;
-pub mod dataplane;

@@ -7,14 +7,24 @@ use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 /// Applies set, then add, then remove.
 pub fn modify_headers(headers: &mut HeaderMap, m: &HeaderModifier) {
     for (name, value) in &m.set {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             headers.insert(n, v);
         }
     }
     for (name, value) in &m.add {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             // `add` appends to an existing value, comma-separated, as the spec's example shows.
-            match headers.get(&n).and_then(|old| old.to_str().ok()).map(|old| format!("{old},{value}")) {
+            match headers
+                .get(&n)
+                .and_then(|old| old.to_str().ok())
+                .map(|old| format!("{old},{value}"))
+            {
                 Some(joined) => {
                     if let Ok(j) = HeaderValue::from_str(&joined) {
                         headers.insert(n, j);
@@ -83,8 +93,16 @@ pub fn redirect(r: &Redirect, src: &RedirectSource<'_>) -> Response<Body> {
         (None, None) => src.listener_port,
     };
     let default_port = if scheme == "https" { 443 } else { 80 };
-    let authority = if port == default_port { host.to_string() } else { format!("{host}:{port}") };
-    let path = r.path.as_ref().map(|m| rewrite_path(src.path, m, src.matched_prefix)).unwrap_or_else(|| src.path.to_string());
+    let authority = if port == default_port {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    let path = r
+        .path
+        .as_ref()
+        .map(|m| rewrite_path(src.path, m, src.matched_prefix))
+        .unwrap_or_else(|| src.path.to_string());
     let query = src.query.map(|q| format!("?{q}")).unwrap_or_default();
     let location = format!("{scheme}://{authority}{path}{query}");
     let mut resp = Response::new(empty());
@@ -96,8 +114,17 @@ pub fn redirect(r: &Redirect, src: &RedirectSource<'_>) -> Response<Body> {
 }
 
 /// Applies a URLRewrite to the host and path; returns the new (host, path).
-pub fn rewrite(r: &Rewrite, host: &str, path: &str, matched_prefix: Option<&str>) -> (Option<String>, String) {
-    let new_path = r.path.as_ref().map(|m| rewrite_path(path, m, matched_prefix)).unwrap_or_else(|| path.to_string());
+pub fn rewrite(
+    r: &Rewrite,
+    host: &str,
+    path: &str,
+    matched_prefix: Option<&str>,
+) -> (Option<String>, String) {
+    let new_path = r
+        .path
+        .as_ref()
+        .map(|m| rewrite_path(path, m, matched_prefix))
+        .unwrap_or_else(|| path.to_string());
     (r.hostname.clone().filter(|h| h != host), new_path)
 }
 
@@ -107,7 +134,9 @@ pub fn cors_origin_allowed(c: &Cors, origin: &str) -> bool {
         o == "*"
             || o == origin
             || o.split_once("*.").is_some_and(|(scheme, suffix)| {
-                origin.strip_prefix(scheme).is_some_and(|rest| rest.ends_with(&format!(".{suffix}")))
+                origin
+                    .strip_prefix(scheme)
+                    .is_some_and(|rest| rest.ends_with(&format!(".{suffix}")))
             })
     })
 }
@@ -120,20 +149,44 @@ pub fn cors_headers(c: &Cors, origin: &str, preflight: bool, headers: &mut Heade
         }
     };
     let wildcard = c.allow_origins.iter().any(|o| o == "*") && !c.allow_credentials;
-    set(headers, "access-control-allow-origin", if wildcard { "*".into() } else { origin.to_string() });
+    set(
+        headers,
+        "access-control-allow-origin",
+        if wildcard {
+            "*".into()
+        } else {
+            origin.to_string()
+        },
+    );
     if c.allow_credentials {
         set(headers, "access-control-allow-credentials", "true".into());
     }
     if preflight {
         if !c.allow_methods.is_empty() {
-            set(headers, "access-control-allow-methods", c.allow_methods.join(", "));
+            set(
+                headers,
+                "access-control-allow-methods",
+                c.allow_methods.join(", "),
+            );
         }
         if !c.allow_headers.is_empty() {
-            set(headers, "access-control-allow-headers", c.allow_headers.join(", "));
+            set(
+                headers,
+                "access-control-allow-headers",
+                c.allow_headers.join(", "),
+            );
         }
-        set(headers, "access-control-max-age", c.max_age.unwrap_or(5).to_string());
+        set(
+            headers,
+            "access-control-max-age",
+            c.max_age.unwrap_or(5).to_string(),
+        );
     } else if !c.expose_headers.is_empty() {
-        set(headers, "access-control-expose-headers", c.expose_headers.join(", "));
+        set(
+            headers,
+            "access-control-expose-headers",
+            c.expose_headers.join(", "),
+        );
     }
 }
 
@@ -153,13 +206,38 @@ mod tests {
 
     #[test]
     fn redirect_ports_follow_the_scheme() {
-        let src = RedirectSource { scheme: "http", host: "a.com", listener_port: 8080, path: "/p", query: Some("x=1"), matched_prefix: None };
-        let r = Redirect { scheme: Some("https".into()), hostname: None, port: None, path: None, status_code: 301 };
+        let src = RedirectSource {
+            scheme: "http",
+            host: "a.com",
+            listener_port: 8080,
+            path: "/p",
+            query: Some("x=1"),
+            matched_prefix: None,
+        };
+        let r = Redirect {
+            scheme: Some("https".into()),
+            hostname: None,
+            port: None,
+            path: None,
+            status_code: 301,
+        };
         let resp = redirect(&r, &src);
         assert_eq!(resp.status(), 301);
-        assert_eq!(resp.headers()[http::header::LOCATION], "https://a.com/p?x=1");
-        let keep = Redirect { scheme: None, hostname: Some("b.com".into()), port: None, path: None, status_code: 302 };
-        assert_eq!(redirect(&keep, &src).headers()[http::header::LOCATION], "http://b.com:8080/p?x=1");
+        assert_eq!(
+            resp.headers()[http::header::LOCATION],
+            "https://a.com/p?x=1"
+        );
+        let keep = Redirect {
+            scheme: None,
+            hostname: Some("b.com".into()),
+            port: None,
+            path: None,
+            status_code: 302,
+        };
+        assert_eq!(
+            redirect(&keep, &src).headers()[http::header::LOCATION],
+            "http://b.com:8080/p?x=1"
+        );
     }
 
     #[test]
@@ -169,7 +247,11 @@ mod tests {
         h.insert("gone", HeaderValue::from_static("x"));
         modify_headers(
             &mut h,
-            &HeaderModifier { set: vec![("b".into(), "2".into())], add: vec![("a".into(), "3".into())], remove: vec!["gone".into()] },
+            &HeaderModifier {
+                set: vec![("b".into(), "2".into())],
+                add: vec![("a".into(), "3".into())],
+                remove: vec!["gone".into()],
+            },
         );
         assert_eq!(h["a"], "1,3");
         assert_eq!(h["b"], "2");

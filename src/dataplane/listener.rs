@@ -27,8 +27,13 @@ pub enum PortMapping {
 /// The outcome of binding one port.
 #[derive(Debug)]
 pub enum Bound {
-    Ok { addr: SocketAddr, note: Option<String> },
-    Failed { reason: String },
+    Ok {
+        addr: SocketAddr,
+        note: Option<String>,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 /// A running listener; dropping the handle's sender stops accepting.
@@ -47,7 +52,11 @@ impl ListenerHandle {
 }
 
 fn bind_std(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
     socket.set_reuse_address(true)?;
     socket.set_tcp_nodelay(true)?;
     socket.bind(&addr.into())?;
@@ -59,7 +68,12 @@ fn bind_std(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// Binds the socket for `key` according to `mapping`.
 pub fn bind(key: &PortKey, mapping: PortMapping) -> (Bound, Option<TcpListener>) {
     let Ok(ip) = key.0.parse::<IpAddr>() else {
-        return (Bound::Failed { reason: format!("{} is not an IP address", key.0) }, None);
+        return (
+            Bound::Failed {
+                reason: format!("{} is not an IP address", key.0),
+            },
+            None,
+        );
     };
     let try_bind = |port: u16| bind_std(SocketAddr::new(ip, port)).and_then(TcpListener::from_std);
     let (result, note) = match mapping {
@@ -80,16 +94,33 @@ pub fn bind(key: &PortKey, mapping: PortMapping) -> (Bound, Option<TcpListener>)
     match result {
         Ok(l) => match l.local_addr() {
             Ok(addr) => (Bound::Ok { addr, note }, Some(l)),
-            Err(e) => (Bound::Failed { reason: e.to_string() }, None),
+            Err(e) => (
+                Bound::Failed {
+                    reason: e.to_string(),
+                },
+                None,
+            ),
         },
-        Err(e) => (Bound::Failed { reason: format!("cannot bind {}:{}: {e}", key.0, key.1) }, None),
+        Err(e) => (
+            Bound::Failed {
+                reason: format!("cannot bind {}:{}: {e}", key.0, key.1),
+            },
+            None,
+        ),
     }
 }
 
 /// Serves a bound socket until stopped.
-pub fn serve(listener: TcpListener, key: PortKey, proxy: Arc<Proxy>, scheme: &'static str) -> ListenerHandle {
+pub fn serve(
+    listener: TcpListener,
+    key: PortKey,
+    proxy: Arc<Proxy>,
+    scheme: &'static str,
+) -> ListenerHandle {
     let (stop, mut stopped) = watch::channel(false);
-    let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let key = Arc::new(key);
     let task = tokio::spawn(async move {
         loop {
@@ -106,7 +137,9 @@ pub fn serve(listener: TcpListener, key: PortKey, proxy: Arc<Proxy>, scheme: &'s
                 let service = service_fn(move |req| {
                     let proxy = proxy.clone();
                     let key = key.clone();
-                    async move { Ok::<_, std::convert::Infallible>(proxy.handle(&key, scheme, req).await) }
+                    async move {
+                        Ok::<_, std::convert::Infallible>(proxy.handle(&key, scheme, req).await)
+                    }
                 });
                 let _ = auto::Builder::new(TokioExecutor::new())
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)

@@ -69,14 +69,28 @@ impl Matcher {
         let headers = m
             .headers
             .iter()
-            .map(|h| Some((http::HeaderName::from_bytes(h.name.as_bytes()).ok()?, ValueMatcher::new(h)?)))
+            .map(|h| {
+                Some((
+                    http::HeaderName::from_bytes(h.name.as_bytes()).ok()?,
+                    ValueMatcher::new(h)?,
+                ))
+            })
             .collect::<Option<Vec<_>>>()?;
-        let query = m.query_params.iter().map(|q| Some((q.name.clone(), ValueMatcher::new(q)?))).collect::<Option<Vec<_>>>()?;
+        let query = m
+            .query_params
+            .iter()
+            .map(|q| Some((q.name.clone(), ValueMatcher::new(q)?)))
+            .collect::<Option<Vec<_>>>()?;
         let method = match &m.method {
             Some(name) => Some(http::Method::from_bytes(name.as_bytes()).ok()?),
             None => None,
         };
-        Some(Matcher { path, headers, query, method })
+        Some(Matcher {
+            path,
+            headers,
+            query,
+            method,
+        })
     }
 
     /// Whether the request matches; returns the matched prefix for PathPrefix matches
@@ -95,7 +109,12 @@ impl Matcher {
         }
         for (name, m) in &self.headers {
             // Repeated headers are compared joined with ",", as the conformance suite sends them.
-            let values: Vec<&str> = req.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+            let values: Vec<&str> = req
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
             if values.is_empty() || !m.matches(&values.join(",")) {
                 return false;
             }
@@ -131,7 +150,9 @@ pub fn prefix_matches(prefix: &str, path: &str) -> bool {
 }
 
 fn query_value(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Whether a request host (lower-case, no port) falls under a hostname pattern.
@@ -148,9 +169,16 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
 /// The request host without port, lower-cased.
 pub fn normalize_host(raw: &str) -> String {
     let host = if raw.starts_with('[') {
-        raw.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
+        raw.split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
     } else {
-        raw.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map(|(h, _)| h).unwrap_or(raw).to_string()
+        raw.rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map(|(h, _)| h)
+            .unwrap_or(raw)
+            .to_string()
     };
     host.trim_end_matches('.').to_ascii_lowercase()
 }
@@ -159,8 +187,18 @@ pub fn normalize_host(raw: &str) -> String {
 mod tests {
     use super::*;
 
-    fn view<'a>(path: &'a str, query: Option<&'a str>, method: &'a http::Method, headers: &'a http::HeaderMap) -> RequestView<'a> {
-        RequestView { path, query, method, headers }
+    fn view<'a>(
+        path: &'a str,
+        query: Option<&'a str>,
+        method: &'a http::Method,
+        headers: &'a http::HeaderMap,
+    ) -> RequestView<'a> {
+        RequestView {
+            path,
+            query,
+            method,
+            headers,
+        }
     }
 
     #[test]
@@ -176,8 +214,16 @@ mod tests {
     fn regex_is_anchored_and_headers_are_case_insensitive() {
         let m = Matcher::compile(&MatchIr {
             path: PathMatch::RegularExpression("/foo/[0-9]+".into()),
-            headers: vec![ValueMatch { name: "x-version".into(), kind: ValueMatchKind::Exact, value: "2".into() }],
-            query_params: vec![ValueMatch { name: "q".into(), kind: ValueMatchKind::RegularExpression, value: "a.*".into() }],
+            headers: vec![ValueMatch {
+                name: "x-version".into(),
+                kind: ValueMatchKind::Exact,
+                value: "2".into(),
+            }],
+            query_params: vec![ValueMatch {
+                name: "q".into(),
+                kind: ValueMatchKind::RegularExpression,
+                value: "a.*".into(),
+            }],
             method: Some("GET".into()),
         })
         .expect("compiles");
@@ -188,7 +234,12 @@ mod tests {
         assert!(!m.matches(&view("/foo/12/x", Some("q=abc"), &get, &h)));
         assert!(!m.matches(&view("/foo/12", Some("q=zabc"), &get, &h)));
         assert!(!m.matches(&view("/foo/12", Some("q=abc"), &http::Method::POST, &h)));
-        assert!(!m.matches(&view("/foo/12", Some("q=abc"), &get, &http::HeaderMap::new())));
+        assert!(!m.matches(&view(
+            "/foo/12",
+            Some("q=abc"),
+            &get,
+            &http::HeaderMap::new()
+        )));
     }
 
     #[test]

@@ -27,7 +27,9 @@ impl Synthetic {
     pub fn status(self) -> StatusCode {
         match self {
             Synthetic::NoRoute => StatusCode::NOT_FOUND,
-            Synthetic::InvalidBackend | Synthetic::UnresolvedFilter => StatusCode::INTERNAL_SERVER_ERROR,
+            Synthetic::InvalidBackend | Synthetic::UnresolvedFilter => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             Synthetic::NoEndpoint => StatusCode::SERVICE_UNAVAILABLE,
             Synthetic::UpstreamFailed => StatusCode::BAD_GATEWAY,
             Synthetic::Timeout => StatusCode::GATEWAY_TIMEOUT,
@@ -50,14 +52,20 @@ impl Synthetic {
 pub fn synthetic(kind: Synthetic, detail: &str) -> Response<Body> {
     let mut resp = Response::new(full(format!("{}: {detail}\n", kind.reason())));
     *resp.status_mut() = kind.status();
-    resp.headers_mut().insert(REASON_HEADER, HeaderValue::from_static(kind.reason()));
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp.headers_mut()
+        .insert(REASON_HEADER, HeaderValue::from_static(kind.reason()));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     resp
 }
 
 /// A body from bytes.
 pub fn full(text: impl Into<Bytes>) -> Body {
-    Full::new(text.into()).map_err(|never| match never {}).boxed()
+    Full::new(text.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// An empty body.

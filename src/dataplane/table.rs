@@ -101,13 +101,22 @@ impl Counters {
     fn get(&self, rule: &str) -> Arc<AtomicU64> {
         match self.by_rule.lock() {
             Ok(mut map) => map.entry(rule.to_string()).or_default().clone(),
-            Err(poisoned) => poisoned.into_inner().entry(rule.to_string()).or_default().clone(),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .entry(rule.to_string())
+                .or_default()
+                .clone(),
         }
     }
 }
 
 /// Compiles the IR. `resolve` maps a symbolic endpoint to a running pod's address and name.
-pub fn compile(ir: &RoutingIr, seed: u64, counters: &Counters, resolve: &dyn Fn(&EndpointIr) -> Option<Endpoint>) -> RouteTable {
+pub fn compile(
+    ir: &RoutingIr,
+    seed: u64,
+    counters: &Counters,
+    resolve: &dyn Fn(&EndpointIr) -> Option<Endpoint>,
+) -> RouteTable {
     let endpoints_of = |service: &str, port: u16| -> (Vec<Endpoint>, bool) {
         let Some(svc) = ir.services.get(service) else {
             return (Vec::new(), false);
@@ -142,7 +151,9 @@ pub fn compile(ir: &RoutingIr, seed: u64, counters: &Counters, resolve: &dyn Fn(
             .iter()
             .filter_map(|f| match f {
                 FilterIr::RequestMirror(m) => match &m.backend {
-                    BackendTarget::Service { service, port } => Some((endpoints_of(service, *port).0, m.ppm)),
+                    BackendTarget::Service { service, port } => {
+                        Some((endpoints_of(service, *port).0, m.ppm))
+                    }
                     BackendTarget::Invalid { .. } => None,
                 },
                 _ => None,
@@ -189,7 +200,13 @@ pub fn compile(ir: &RoutingIr, seed: u64, counters: &Counters, resolve: &dyn Fn(
                     .collect(),
             })
             .collect();
-        table.ports.insert((p.address.clone(), p.port), Arc::new(PortTable { gateway: p.gateway.clone(), listeners }));
+        table.ports.insert(
+            (p.address.clone(), p.port),
+            Arc::new(PortTable {
+                gateway: p.gateway.clone(),
+                listeners,
+            }),
+        );
     }
     table
 }

@@ -2,5 +2,5 @@
 //! running simulation.
 
 pub mod clock;
-pub mod state;
 pub mod sim;
+pub mod state;

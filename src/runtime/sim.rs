@@ -52,7 +52,11 @@ pub struct Sim {
 impl Sim {
     /// Loads the folder, starts pods and listeners.
     pub async fn start(options: SimOptions) -> Sim {
-        let history = if options.persist_state { super::state::load_history(&options.dir) } else { History::default() };
+        let history = if options.persist_state {
+            super::state::load_history(&options.dir)
+        } else {
+            History::default()
+        };
         let mut sim = Sim {
             options,
             proxy: Arc::new(Proxy::new()),
@@ -74,7 +78,13 @@ impl Sim {
     pub async fn reload(&mut self) {
         let now = super::clock::now_rfc3339();
         let previous = std::mem::take(&mut self.pass.store);
-        let pass = pipeline::run(&self.options.dir, &self.options.pipeline, Some(&previous), &mut self.history, &now);
+        let pass = pipeline::run(
+            &self.options.dir,
+            &self.options.pipeline,
+            Some(&previous),
+            &mut self.history,
+            &now,
+        );
         if self.options.persist_state {
             // Losing the history only loses stable timestamps across restarts; serving goes on.
             let _ = super::state::save_history(&self.options.dir, &self.history);
@@ -97,7 +107,11 @@ impl Sim {
         let stale: Vec<(String, usize)> = self
             .pods
             .iter()
-            .filter(|(k, slot)| wanted.get(*k).is_none_or(|d| d.template_hash != slot.template_hash))
+            .filter(|(k, slot)| {
+                wanted
+                    .get(*k)
+                    .is_none_or(|d| d.template_hash != slot.template_hash)
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for k in stale {
@@ -117,14 +131,22 @@ impl Sim {
                 name: naming::pod_name(&d.name, &d.template_hash, &suffix),
                 namespace: d.namespace.clone(),
                 behaviour: match &d.behaviour {
-                    PodBehaviour::Helloworld { version } => pods::Behaviour::Helloworld { version: version.clone() },
+                    PodBehaviour::Helloworld { version } => pods::Behaviour::Helloworld {
+                        version: version.clone(),
+                    },
                     PodBehaviour::Echo => pods::Behaviour::Echo,
                 },
                 container_ports: ports.into_iter().collect(),
             };
             match pods::start(spec, IpAddr::V4(Ipv4Addr::LOCALHOST)).await {
                 Ok(pod) => {
-                    self.pods.insert((key, replica), PodSlot { template_hash: d.template_hash.clone(), pod });
+                    self.pods.insert(
+                        (key, replica),
+                        PodSlot {
+                            template_hash: d.template_hash.clone(),
+                            pod,
+                        },
+                    );
                 }
                 Err(e) => tracing::warn!("pod {key}#{replica} could not start: {e}"),
             }
@@ -138,8 +160,15 @@ impl Sim {
         for svc in self.pass.translation.routing.services.values() {
             for p in &svc.ports {
                 for e in &p.endpoints {
-                    if let EndpointIr::Pod { deployment, container_port, .. } = e {
-                        out.entry(deployment.clone()).or_default().insert(*container_port);
+                    if let EndpointIr::Pod {
+                        deployment,
+                        container_port,
+                        ..
+                    } = e
+                    {
+                        out.entry(deployment.clone())
+                            .or_default()
+                            .insert(*container_port);
                     }
                 }
             }
@@ -154,9 +183,23 @@ impl Sim {
             .routing
             .ports
             .iter()
-            .map(|p| ((p.address.clone(), p.port), if p.protocol == crate::ir::Protocol::Https { "https" } else { "http" }))
+            .map(|p| {
+                (
+                    (p.address.clone(), p.port),
+                    if p.protocol == crate::ir::Protocol::Https {
+                        "https"
+                    } else {
+                        "http"
+                    },
+                )
+            })
             .collect();
-        let gone: Vec<PortKey> = self.listeners.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+        let gone: Vec<PortKey> = self
+            .listeners
+            .keys()
+            .filter(|k| !wanted.contains_key(*k))
+            .cloned()
+            .collect();
         for k in gone {
             if let Some(h) = self.listeners.remove(&k) {
                 h.stop().await;
@@ -178,7 +221,13 @@ impl Sim {
                     let handle = listener::serve(socket, key.clone(), self.proxy.clone(), scheme);
                     self.listeners.insert(key, handle);
                 }
-                (Bound::Failed { reason }, _) | (Bound::Ok { note: Some(reason), .. }, None) => {
+                (Bound::Failed { reason }, _)
+                | (
+                    Bound::Ok {
+                        note: Some(reason), ..
+                    },
+                    None,
+                ) => {
                     tracing::warn!("{reason}");
                     self.bind_failures.insert(key, reason);
                 }
@@ -190,17 +239,32 @@ impl Sim {
     fn swap_table(&self) {
         let resolve = |e: &EndpointIr| -> Option<Endpoint> {
             match e {
-                EndpointIr::Pod { deployment, replica, container_port } => {
+                EndpointIr::Pod {
+                    deployment,
+                    replica,
+                    container_port,
+                } => {
                     let slot = self.pods.get(&(deployment.clone(), *replica))?;
-                    Some(Endpoint { addr: slot.pod.addr(*container_port)?, pod: slot.pod.name().to_string() })
+                    Some(Endpoint {
+                        addr: slot.pod.addr(*container_port)?,
+                        pod: slot.pod.name().to_string(),
+                    })
                 }
                 EndpointIr::Address { ip, port } => {
                     let addr = SocketAddr::new(ip.parse().ok()?, *port);
-                    Some(Endpoint { addr, pod: addr.to_string() })
+                    Some(Endpoint {
+                        addr,
+                        pod: addr.to_string(),
+                    })
                 }
             }
         };
-        let table = table::compile(&self.pass.translation.routing, self.options.seed, &self.counters, &resolve);
+        let table = table::compile(
+            &self.pass.translation.routing,
+            self.options.seed,
+            &self.counters,
+            &resolve,
+        );
         self.proxy.table.store(Arc::new(table));
     }
 
@@ -216,10 +280,26 @@ impl Sim {
                 continue;
             };
             let key = crate::model::ObjectKey::new(crate::model::Kind::Gateway, ns, name);
-            let generation = self.pass.store.objects.get(&key).map(|o| o.generation()).unwrap_or(1);
+            let generation = self
+                .pass
+                .store
+                .objects
+                .get(&key)
+                .map(|o| o.generation())
+                .unwrap_or(1);
             if let Some(ObjectStatus::Gateway(g)) = self.pass.translation.status.get_mut(&key) {
-                for l in g.listeners.iter_mut().filter(|l| p.listeners.iter().any(|pl| pl.name == l.name)) {
-                    l.conditions.set(Condition::new(CondType::Programmed, CondStatus::False, Reason::PortUnavailable, reason.clone(), generation));
+                for l in g
+                    .listeners
+                    .iter_mut()
+                    .filter(|l| p.listeners.iter().any(|pl| pl.name == l.name))
+                {
+                    l.conditions.set(Condition::new(
+                        CondType::Programmed,
+                        CondStatus::False,
+                        Reason::PortUnavailable,
+                        reason.clone(),
+                        generation,
+                    ));
                 }
             }
         }
@@ -227,13 +307,30 @@ impl Sim {
 
     /// The socket actually serving a Gateway's listener port (`namespace/name`, declared port).
     pub fn address(&self, gateway: &str, port: u16) -> Option<SocketAddr> {
-        let p = self.pass.translation.routing.ports.iter().find(|p| p.gateway == gateway && p.port == port)?;
-        self.listeners.get(&(p.address.clone(), p.port)).map(|h| h.addr)
+        let p = self
+            .pass
+            .translation
+            .routing
+            .ports
+            .iter()
+            .find(|p| p.gateway == gateway && p.port == port)?;
+        self.listeners
+            .get(&(p.address.clone(), p.port))
+            .map(|h| h.addr)
     }
 
     /// Every bound socket with its declared key.
     pub fn bound(&self) -> Vec<(PortKey, SocketAddr, Option<&str>)> {
-        self.listeners.iter().map(|(k, h)| (k.clone(), h.addr, self.bind_notes.get(k).map(String::as_str))).collect()
+        self.listeners
+            .iter()
+            .map(|(k, h)| {
+                (
+                    k.clone(),
+                    h.addr,
+                    self.bind_notes.get(k).map(String::as_str),
+                )
+            })
+            .collect()
     }
 
     pub fn pass(&self) -> &Pass {
@@ -251,12 +348,19 @@ impl Sim {
 
     /// Logs of a running pod, by pod name.
     pub fn pod_log(&self, pod: &str) -> Option<Vec<String>> {
-        self.pods.values().find(|s| s.pod.name() == pod).map(|s| s.pod.log().lines())
+        self.pods
+            .values()
+            .find(|s| s.pod.name() == pod)
+            .map(|s| s.pod.log().lines())
     }
 
     /// Names of the running pods, sorted.
     pub fn pod_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.pods.values().map(|s| s.pod.name().to_string()).collect();
+        let mut names: Vec<String> = self
+            .pods
+            .values()
+            .map(|s| s.pod.name().to_string())
+            .collect();
         names.sort();
         names
     }
