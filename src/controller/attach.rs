@@ -62,11 +62,16 @@ pub fn resolve(
             listeners: Vec::new(),
             refusal: None,
         };
-        if !gateway.accepts_routes() {
-            attachment.refusal = Some((
+        // A Gateway that is not accepted takes no route; the listener checks still run
+        // first so the route says why it would not attach anyway (NotAllowedByListeners).
+        let not_accepted = || {
+            Some((
                 Reason::NoMatchingParent,
-                "the parent Gateway is not accepted".into(),
-            ));
+                "the parent Gateway is not accepted".to_string(),
+            ))
+        };
+        if !gateway.accepts_routes() && gateway.listeners.is_empty() {
+            attachment.refusal = not_accepted();
             out.push(attachment);
             continue;
         }
@@ -88,6 +93,7 @@ pub fn resolve(
             out.push(attachment);
             continue;
         }
+        let kind_supported = selected.iter().any(|(_, l)| l.supports_http_route());
         let allowed: Vec<(usize, &ListenerInfo)> = selected
             .into_iter()
             .filter(|(_, l)| {
@@ -96,13 +102,20 @@ pub fn resolve(
             })
             .collect();
         if allowed.is_empty() {
-            attachment.refusal = Some((
-                Reason::NotAllowedByListeners,
+            let why = if kind_supported {
                 format!(
                     "no selected listener allows HTTPRoutes from namespace {}",
                     route.key.namespace
-                ),
-            ));
+                )
+            } else {
+                "no selected listener allows the HTTPRoute kind".to_string()
+            };
+            attachment.refusal = Some((Reason::NotAllowedByListeners, why));
+            out.push(attachment);
+            continue;
+        }
+        if !gateway.accepts_routes() {
+            attachment.refusal = not_accepted();
             out.push(attachment);
             continue;
         }

@@ -68,13 +68,23 @@ pub fn reconcile(
     let controller_name = class.spec.controller_name.clone();
     let generation = object.generation();
     if !config.owns(&controller_name) {
+        // Another controller's class keeps the status the CRD defaults to on a cluster where
+        // no controller has written one yet.
+        let mut status = GatewayClassStatus::default();
+        status.conditions.set(Condition::new(
+            CondType::Accepted,
+            CondStatus::Unknown,
+            Reason::Pending,
+            "Waiting for controller",
+            generation,
+        ));
         return (
             ClassInfo {
                 controller_name,
                 owned: false,
                 usable: false,
             },
-            None,
+            Some(status),
         );
     }
     let mut status = GatewayClassStatus::default();
@@ -125,7 +135,7 @@ pub fn reconcile(
 
 /// gwsim takes no parameters, but a reference to an object that exists is harmless; one
 /// that does not resolve makes the class invalid, as the spec asks.
-fn parameters_exist(
+pub(super) fn parameters_exist(
     store: &Store,
     group: &str,
     kind: &str,

@@ -150,6 +150,46 @@ pub fn convert(
     Ok(out)
 }
 
+/// Backend-level filters gwsim's data plane applies are the header modifiers and URLRewrite;
+/// any other would be skipped silently, so it makes the rule unusable. A backend-level
+/// RequestRedirect with a rule-level URLRewrite (or the reverse) cannot both be honoured:
+/// `IncompatibleFilters`, the spec's reason for that pair.
+pub fn check_backend_filters(
+    rule: &[FilterIr],
+    backend: &[FilterIr],
+) -> Result<(), (Reason, String)> {
+    let has = |fs: &[FilterIr], redirect: bool| {
+        fs.iter().any(|f| {
+            if redirect {
+                matches!(f, FilterIr::RequestRedirect(_))
+            } else {
+                matches!(f, FilterIr::UrlRewrite(_))
+            }
+        })
+    };
+    if (has(rule, false) && has(backend, true)) || (has(rule, true) && has(backend, false)) {
+        return Err((
+            Reason::IncompatibleFilters,
+            "a RequestRedirect and a URLRewrite filter apply to the same backendRef".into(),
+        ));
+    }
+    for f in backend {
+        let name = match f {
+            FilterIr::RequestRedirect(_) => "RequestRedirect",
+            FilterIr::RequestMirror(_) => "RequestMirror",
+            FilterIr::Cors(_) => "CORS",
+            _ => continue,
+        };
+        return Err((
+            Reason::UnsupportedValue,
+            format!(
+                "the {name} filter is not supported on a backendRef by gwsim (use it on the rule)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Backend-level filters have their own generated types with the same shape.
 pub fn convert_backend(
     route: &Object,

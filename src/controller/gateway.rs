@@ -152,10 +152,31 @@ pub fn reconcile(
     mark_conflicts(&mut info.listeners, generation);
 
     let address = addresses(object, &gateway.spec, config, taken);
+    // An unresolvable infrastructure.parametersRef makes the Gateway invalid
+    // (GatewayReasonInvalidParameters).
+    let parameters = match gateway
+        .spec
+        .infrastructure
+        .as_ref()
+        .and_then(|i| i.parameters_ref.as_ref())
+    {
+        None => Ok(()),
+        Some(p) => super::class::parameters_exist(
+            store,
+            &p.group,
+            &p.kind,
+            &p.name,
+            Some(&object.key.namespace),
+        ),
+    };
+    // A conflicted listener is not valid either: its port is not configured.
     let valid = info
         .listeners
         .iter()
-        .filter(|l| l.conditions.is(CondType::Accepted, CondStatus::True))
+        .filter(|l| {
+            l.conditions.is(CondType::Accepted, CondStatus::True)
+                && !l.conditions.is(CondType::Conflicted, CondStatus::True)
+        })
         .count();
     let all = info.listeners.len();
     let accepted = match &address {
@@ -164,6 +185,16 @@ pub fn reconcile(
             CondStatus::False,
             Reason::UnsupportedAddress,
             msg.clone(),
+            generation,
+        ),
+        _ if parameters.is_err() => Condition::new(
+            CondType::Accepted,
+            CondStatus::False,
+            Reason::InvalidParameters,
+            format!(
+                "infrastructure.{}",
+                parameters.as_ref().err().cloned().unwrap_or_default()
+            ),
             generation,
         ),
         _ if valid == 0 => Condition::new(
@@ -190,7 +221,18 @@ pub fn reconcile(
     };
     let is_accepted = accepted.status == CondStatus::True;
     info.conditions.set(accepted);
+    let any_listener_programmed = info.listeners.iter().any(ListenerInfo::programmed);
     let programmed = match &address {
+        Ok(ip) if is_accepted && !any_listener_programmed => {
+            info.address = Some(*ip);
+            Condition::new(
+                CondType::Programmed,
+                CondStatus::False,
+                Reason::Invalid,
+                "no listener is programmed",
+                generation,
+            )
+        }
         Ok(ip) if is_accepted => {
             info.address = Some(*ip);
             Condition::new(
@@ -237,27 +279,36 @@ fn listener(
     let protocol_ok = matches!(l.protocol.as_str(), "HTTP" | "HTTPS");
     let mut supported_kinds = Vec::new();
     let mut resolved: Result<(), (Reason, String)> = Ok(());
-    if protocol_ok {
-        let requested = l
-            .allowed_routes
-            .as_ref()
-            .and_then(|a| a.kinds.clone())
-            .unwrap_or_default();
-        if requested.is_empty() {
+    // Route kinds are checked whatever the protocol: a listener of a protocol gwsim does not
+    // serve supports no kind, so any kind it asks for is invalid too.
+    let requested = l
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.kinds.clone())
+        .unwrap_or_default();
+    if requested.is_empty() {
+        if protocol_ok {
             supported_kinds.push(http_route_kind());
-        } else {
-            for k in &requested {
-                let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
-                if group == GATEWAY_GROUP && k.kind == "HTTPRoute" {
-                    if !supported_kinds.contains(&http_route_kind()) {
-                        supported_kinds.push(http_route_kind());
-                    }
-                } else {
-                    resolved = Err((
-                        Reason::InvalidRouteKinds,
-                        format!("route kind {group}/{} is not supported", k.kind),
-                    ));
+        }
+    } else {
+        for k in &requested {
+            let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
+            if protocol_ok && group == GATEWAY_GROUP && k.kind == "HTTPRoute" {
+                if !supported_kinds.contains(&http_route_kind()) {
+                    supported_kinds.push(http_route_kind());
                 }
+            } else {
+                resolved = Err((
+                    Reason::InvalidRouteKinds,
+                    if protocol_ok {
+                        format!("route kind {group}/{} is not supported", k.kind)
+                    } else {
+                        format!(
+                            "route kind {group}/{} is not supported (gwsim serves no route on {} listeners)",
+                            k.kind, l.protocol
+                        )
+                    },
+                ));
             }
         }
     }
@@ -421,11 +472,16 @@ fn certificates(
     Ok(())
 }
 
-/// A usable certificate Secret has `tls.crt` with a PEM certificate and `tls.key` with a PEM key.
+/// A usable certificate Secret has type `kubernetes.io/tls`, `tls.crt` with a PEM certificate and `tls.key` with a PEM key.
 fn tls_secret_is_valid(body: &Body) -> Result<(), String> {
     let Body::Secret(secret) = body else {
         return Err("not a Secret".into());
     };
+    // Only `kubernetes.io/tls` Secrets hold certificates (an absent type is `Opaque`).
+    let kind = secret.type_.as_deref().unwrap_or("Opaque");
+    if kind != "kubernetes.io/tls" {
+        return Err(format!("type is {kind}, not kubernetes.io/tls"));
+    }
     let get = |k: &str| -> Option<String> {
         secret
             .data

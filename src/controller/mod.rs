@@ -150,19 +150,11 @@ pub fn reconcile(store: &Store, config: &Config) -> Translation {
         routes.push((o, result));
     }
 
+    // attachedRoutes counts attachment (parentRefs and allowedRoutes, and a hostname in
+    // common), not the route's own validity: a route attached with Accepted=False counts too
+    // (ListenerStatus.attachedRoutes).
     for (_, result) in &routes {
-        let accepted = result
-            .status
-            .parents
-            .iter()
-            .zip(&result.attachments)
-            .filter(|(p, _)| {
-                p.conditions.is(
-                    crate::status::CondType::Accepted,
-                    crate::status::CondStatus::True,
-                )
-            });
-        for (_, a) in accepted {
+        for a in &result.attachments {
             if let Some(g) = gateways.get_mut(&a.gateway) {
                 for (li, _) in &a.listeners {
                     if let Some(l) = g.listeners.get_mut(*li) {

@@ -53,7 +53,7 @@ pub fn reconcile(
         ..RouteResult::default()
     };
     let mut unresolved: Option<(Reason, String)> = None;
-    let mut unusable: Vec<String> = Vec::new();
+    let mut unusable: Vec<(Reason, String)> = Vec::new();
     let rules = r.spec.rules.clone().unwrap_or_default();
     for (index, rule) in rules.iter().enumerate() {
         match rule_ir(
@@ -65,10 +65,18 @@ pub fn reconcile(
             &mut result.diagnostics,
         ) {
             Ok(served) => result.rules.push(served),
-            Err(msg) => unusable.push(format!("rule {index}: {msg}")),
+            Err((reason, msg)) => unusable.push((reason, format!("rule {index}: {msg}"))),
         }
     }
     let all_unusable = !rules.is_empty() && result.rules.is_empty();
+    let unusable_reason = unusable
+        .first()
+        .map_or(Reason::UnsupportedValue, |(r, _)| *r);
+    let unusable_text = unusable
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
     for a in &result.attachments {
         let mut conditions = Conditions::default();
         let accepted = match (&a.refusal, all_unusable) {
@@ -82,8 +90,8 @@ pub fn reconcile(
             (None, true) => Condition::new(
                 CondType::Accepted,
                 CondStatus::False,
-                Reason::UnsupportedValue,
-                unusable.join("; "),
+                unusable_reason,
+                unusable_text.clone(),
                 generation,
             ),
             (None, false) => Condition::new(
@@ -116,7 +124,7 @@ pub fn reconcile(
                 CondType::PartiallyInvalid,
                 CondStatus::True,
                 Reason::UnsupportedValue,
-                format!("dropped {}", unusable.join("; ")),
+                format!("dropped {unusable_text}"),
                 generation,
             ));
         }
@@ -136,8 +144,10 @@ fn rule_ir(
     store: &Store,
     unresolved: &mut Option<(Reason, String)>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<ServedRule, String> {
-    let converted = filters::convert(route, rule.filters.as_deref().unwrap_or_default(), store)?;
+) -> Result<ServedRule, (Reason, String)> {
+    let unsupported = |msg: String| (Reason::UnsupportedValue, msg);
+    let rule_filters = rule.filters.as_deref().unwrap_or_default();
+    let converted = filters::convert(route, rule_filters, store).map_err(unsupported)?;
     if let Some(p) = converted.unresolved {
         unresolved.get_or_insert(p);
     }
@@ -155,7 +165,9 @@ fn rule_ir(
             unresolved.get_or_insert(p);
         }
         let backend_filters =
-            filters::convert_backend(route, b.filters.as_deref().unwrap_or_default(), store)?;
+            filters::convert_backend(route, b.filters.as_deref().unwrap_or_default(), store)
+                .map_err(unsupported)?;
+        filters::check_backend_filters(&converted.filters, &backend_filters.filters)?;
         if let Some(p) = backend_filters.unresolved {
             unresolved.get_or_insert(p);
         }
@@ -201,7 +213,8 @@ fn rule_ir(
         .iter()
         .flatten()
         .map(match_ir)
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unsupported)?;
     let filters: Vec<FilterIr> = converted.filters;
     Ok(ServedRule {
         id: rule_id(&route.key, index),
