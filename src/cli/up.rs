@@ -3,7 +3,7 @@
 use crate::controller::AddressPool;
 use crate::dataplane::listener::PortMapping;
 use crate::pipeline::Options;
-use crate::runtime::sim::{Sim, SimOptions};
+use crate::runtime::sim::{SimOptions, State};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -74,38 +74,41 @@ async fn serve(args: UpArgs) -> i32 {
         },
         persist_state: true,
     };
-    let sim = Sim::start(options).await;
-    println!("gwsim up: {} (seed {seed})", args.dir.display());
-    for d in sim.pass().diagnostics() {
+    let handle = crate::runtime::handle::spawn(options, true).await;
+    let state = handle.state();
+    print_summary(&state);
+    println!(
+        "Watching {} for changes. Ctrl-C to stop.",
+        args.dir.display()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    0
+}
+
+/// What `up` prints once started: problems, where each Gateway listens, the pods.
+fn print_summary(state: &State) {
+    println!("gwsim up: {} (seed {})", state.dir, state.seed);
+    for d in state
+        .store
+        .diagnostics
+        .iter()
+        .chain(&state.translation.diagnostics)
+    {
         println!("  {d}");
     }
-    for p in &sim.translation().routing.ports {
-        let bound = sim
-            .address(&p.gateway, p.port)
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| "not bound".into());
-        let hosts: Vec<String> = p
-            .listeners
-            .iter()
-            .map(|l| format!("{} ({})", l.name, l.hostname.as_deref().unwrap_or("*")))
-            .collect();
-        println!(
-            "  gateway {} port {} → {bound}  listeners: {}",
-            p.gateway,
-            p.port,
-            hosts.join(", ")
-        );
-    }
-    for (_, _, note) in sim.bound() {
-        if let Some(n) = note {
-            println!("  note: {n}");
+    for l in &state.listeners {
+        let bound = match (&l.bound, &l.failure) {
+            (Some(a), _) => a.to_string(),
+            (None, Some(f)) => format!("not bound: {f}"),
+            (None, None) => "not bound".into(),
+        };
+        println!("  gateway {} {}:{} → {bound}", l.gateway, l.address, l.port);
+        if let Some(n) = &l.note {
+            println!("    note: {n}");
         }
     }
-    for pod in sim.pod_names() {
-        println!("  pod {pod}");
+    for p in &state.pods {
+        println!("  pod {}/{}", p.namespace, p.name);
     }
-    println!("Ctrl-C to stop.");
-    let _ = tokio::signal::ctrl_c().await;
-    sim.shutdown().await;
-    0
 }

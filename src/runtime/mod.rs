@@ -2,5 +2,9 @@
 //! running simulation.
 
 pub mod clock;
+pub mod events;
+pub mod handle;
 pub mod sim;
 pub mod state;
+pub mod transitions;
+pub mod watch;

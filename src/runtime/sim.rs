@@ -1,6 +1,8 @@
 //! A running simulation: the current pass, its fake pods, the compiled table and the bound
 //! listeners. `gwsim up`, the end-to-end tests and the conformance runner all drive this.
 
+use super::events::{EventKind, EventLog};
+use super::transitions::Transitions;
 use crate::controller::Translation;
 use crate::dataplane::listener::{self, Bound, ListenerHandle, PortMapping};
 use crate::dataplane::proxy::Proxy;
@@ -10,6 +12,7 @@ use crate::pipeline::{self, Options, Pass};
 use crate::pods::{self, naming, PodSpec, RunningPod};
 use crate::status::{CondStatus, CondType, Condition, ObjectStatus, Reason};
 use crate::store::History;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -40,6 +43,9 @@ pub struct Sim {
     proxy: Arc<Proxy>,
     counters: Counters,
     stats: Arc<crate::stats::Registry>,
+    events: Arc<EventLog>,
+    transitions: Transitions,
+    last_reload: Option<ReloadInfo>,
     history: History,
     pass: Pass,
     pods: BTreeMap<(String, usize), PodSlot>,
@@ -63,6 +69,9 @@ impl Sim {
             proxy: Arc::new(Proxy::new()),
             counters: Counters::default(),
             stats: Arc::new(crate::stats::Registry::default()),
+            events: Arc::new(EventLog::default()),
+            transitions: Transitions::default(),
+            last_reload: None,
             history,
             pass: Pass::default(),
             pods: BTreeMap::new(),
@@ -78,6 +87,7 @@ impl Sim {
     /// Re-reads the folder and applies the result: pods where the plan changed, one atomic
     /// table swap, listeners where ports changed.
     pub async fn reload(&mut self) {
+        let started = std::time::Instant::now();
         let now = super::clock::now_rfc3339();
         let previous = std::mem::take(&mut self.pass.store);
         let pass = pipeline::run(
@@ -96,7 +106,25 @@ impl Sim {
         self.sync_listeners().await;
         self.swap_table();
         self.fold_bind_results();
+        self.transitions
+            .observe(&self.pass.translation.status, &now);
         self.generation += 1;
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let (errors, warnings) = self.pass.problem_counts();
+        self.events.push(
+            EventKind::Reload,
+            format!(
+                "reload #{}: {} objects, {errors} errors, {warnings} warnings ({:.1} ms)",
+                self.generation,
+                self.pass.store.objects.len(),
+                micros as f64 / 1000.0
+            ),
+        );
+        self.last_reload = Some(ReloadInfo {
+            generation: self.generation,
+            micros,
+            time: now,
+        });
     }
 
     async fn sync_pods(&mut self) {
@@ -118,6 +146,8 @@ impl Sim {
             .collect();
         for k in stale {
             if let Some(slot) = self.pods.remove(&k) {
+                self.events
+                    .push(EventKind::Pod, format!("pod {} stopped", slot.pod.name()));
                 slot.pod.stop_with_grace(Duration::from_secs(5)).await;
             }
         }
@@ -142,6 +172,8 @@ impl Sim {
             };
             match pods::start(spec, IpAddr::V4(Ipv4Addr::LOCALHOST)).await {
                 Ok(pod) => {
+                    self.events
+                        .push(EventKind::Pod, format!("pod {} started", pod.name()));
                     self.pods.insert(
                         (key, replica),
                         PodSlot {
@@ -150,7 +182,10 @@ impl Sim {
                         },
                     );
                 }
-                Err(e) => tracing::warn!("pod {key}#{replica} could not start: {e}"),
+                Err(e) => self.events.push(
+                    EventKind::Problem,
+                    format!("pod {key}#{replica} could not start: {e}"),
+                ),
             }
         }
     }
@@ -221,6 +256,10 @@ impl Sim {
                     }
                     self.bind_failures.remove(&key);
                     let handle = listener::serve(socket, key.clone(), self.proxy.clone(), scheme);
+                    self.events.push(
+                        EventKind::Listener,
+                        format!("listening on {} for {}:{}", handle.addr, key.0, key.1),
+                    );
                     self.listeners.insert(key, handle);
                 }
                 (Bound::Failed { reason }, _)
@@ -373,6 +412,51 @@ impl Sim {
         names
     }
 
+    /// The event log.
+    pub fn events(&self) -> &Arc<EventLog> {
+        &self.events
+    }
+
+    /// A copy of everything the views show.
+    pub fn state(&self) -> State {
+        let routing = &self.pass.translation.routing;
+        State {
+            generation: self.generation,
+            seed: self.options.seed,
+            dir: self.options.dir.display().to_string(),
+            store: self.pass.store.clone(),
+            translation: self.pass.translation.clone(),
+            transitions: self.transitions.clone(),
+            listeners: routing
+                .ports
+                .iter()
+                .map(|p| {
+                    let key = (p.address.clone(), p.port);
+                    ListenerView {
+                        gateway: p.gateway.clone(),
+                        address: p.address.clone(),
+                        port: p.port,
+                        bound: self.listeners.get(&key).map(|h| h.addr),
+                        note: self.bind_notes.get(&key).cloned(),
+                        failure: self.bind_failures.get(&key).cloned(),
+                    }
+                })
+                .collect(),
+            pods: self
+                .pods
+                .iter()
+                .map(|((deployment, replica), slot)| PodView {
+                    name: slot.pod.name().to_string(),
+                    namespace: slot.pod.namespace().to_string(),
+                    deployment: deployment.clone(),
+                    replica: *replica,
+                    addrs: slot.pod.addrs().clone(),
+                })
+                .collect(),
+            last_reload: self.last_reload.clone(),
+        }
+    }
+
     /// Stops listeners, then pods.
     pub async fn shutdown(mut self) {
         for (_, h) in std::mem::take(&mut self.listeners) {
@@ -382,4 +466,50 @@ impl Sim {
             slot.pod.stop_with_grace(Duration::from_secs(2)).await;
         }
     }
+}
+
+/// When and how fast the last reload went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReloadInfo {
+    pub generation: u64,
+    pub micros: u64,
+    pub time: String,
+}
+
+/// A bound (or failed) listener socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListenerView {
+    pub gateway: String,
+    pub address: String,
+    /// The port as declared on the listener.
+    pub port: u16,
+    /// The socket actually serving it.
+    pub bound: Option<SocketAddr>,
+    pub note: Option<String>,
+    pub failure: Option<String>,
+}
+
+/// A running fake pod.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PodView {
+    pub name: String,
+    pub namespace: String,
+    /// `namespace/name` of its Deployment.
+    pub deployment: String,
+    pub replica: usize,
+    pub addrs: BTreeMap<u16, SocketAddr>,
+}
+
+/// Everything the views show, as of one reload.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub generation: u64,
+    pub seed: u64,
+    pub dir: String,
+    pub store: crate::store::Store,
+    pub translation: Translation,
+    pub transitions: Transitions,
+    pub listeners: Vec<ListenerView>,
+    pub pods: Vec<PodView>,
+    pub last_reload: Option<ReloadInfo>,
 }

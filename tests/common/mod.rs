@@ -12,9 +12,10 @@ use hyper::body::Bytes;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
-/// Starts gwsim on `dir` with `seed`, Gateway addresses from `127.0.<pool>.0/24`, ephemeral ports.
-pub async fn start(dir: &Path, seed: u64, pool: u8) -> Sim {
-    Sim::start(SimOptions {
+/// Options for an instance on `dir` with `seed`, Gateway addresses from `127.0.<pool>.0/24`,
+/// ephemeral ports.
+pub fn options(dir: &Path, seed: u64, pool: u8) -> SimOptions {
+    SimOptions {
         dir: dir.to_path_buf(),
         pipeline: Options {
             controller: Config {
@@ -29,8 +30,12 @@ pub async fn start(dir: &Path, seed: u64, pool: u8) -> Sim {
         seed,
         ports: PortMapping::Ephemeral,
         persist_state: false,
-    })
-    .await
+    }
+}
+
+/// Starts gwsim in-process (see [`options`]).
+pub async fn start(dir: &Path, seed: u64, pool: u8) -> Sim {
+    Sim::start(options(dir, seed, pool)).await
 }
 
 /// A copy of a sample folder in a temp directory, so tests can edit it.
