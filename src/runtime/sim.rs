@@ -90,6 +90,7 @@ impl Sim {
         let started = std::time::Instant::now();
         let now = super::clock::now_rfc3339();
         let previous = std::mem::take(&mut self.pass.store);
+        let remembered = self.history.clone();
         let pass = pipeline::run(
             &self.options.dir,
             &self.options.pipeline,
@@ -97,7 +98,7 @@ impl Sim {
             &mut self.history,
             &now,
         );
-        if self.options.persist_state {
+        if self.options.persist_state && self.history != remembered {
             // Losing the history only loses stable timestamps across restarts; serving goes on.
             let _ = super::state::save_history(&self.options.dir, &self.history);
         }

@@ -35,8 +35,11 @@ pub fn watch(root: &Path, tx: mpsc::Sender<()>) -> notify::Result<Watcher> {
             let _ = tx.try_send(());
             return;
         };
+        // Reading the files on reload produces access events; only changes count, or every
+        // reload would trigger the next.
         let any = events
             .iter()
+            .filter(|e| !e.kind.is_access() && !e.kind.is_other())
             .any(|e| e.paths.iter().any(|p| relevant(&root_for_events, p)));
         if any {
             // A full channel already holds a pending reload, which will see this change too.
@@ -66,5 +69,6 @@ mod tests {
         assert!(relevant(root, Path::new("/p/sub/route.yaml")));
         assert!(!relevant(root, Path::new("/p/.gwsim/history.json")));
         assert!(!relevant(root, Path::new("/p/.route.yaml.swp")));
+        assert!(!relevant(root, Path::new("/p")));
     }
 }
