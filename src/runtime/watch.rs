@@ -21,8 +21,11 @@ pub struct Watcher {
 /// Whether a changed path can affect the manifests.
 fn relevant(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    !rel.components()
-        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+    // The root's own metadata changes whenever anything inside it does, gwsim's state included.
+    rel.components().next().is_some()
+        && !rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
 }
 
 /// Starts watching `root`; each relevant burst of changes sends one `()` on `tx`.
