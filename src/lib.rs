@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: files → store → controller → routing table → proxy → stats → views.
 
+pub mod admin;
 pub mod admission;
 pub mod cli;
 pub mod controller;

@@ -139,13 +139,16 @@ pub fn serve(
                     let key = key.clone();
                     async move {
                         let started = std::time::Instant::now();
+                        let seen = super::reqlog::Seen::of(&req);
                         let mut resp = proxy.handle(&key, scheme, req).await;
                         if let Some(series) =
                             resp.extensions_mut().remove::<Arc<crate::stats::Series>>()
                         {
                             let us =
                                 u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                            series.record(resp.status().as_u16(), us);
+                            let status = resp.status().as_u16();
+                            series.record(status, us);
+                            proxy.requests.record(seen, status, us, &series);
                         }
                         Ok::<_, std::convert::Infallible>(resp)
                     }

@@ -5,5 +5,6 @@ pub mod filters;
 pub mod listener;
 pub mod matcher;
 pub mod proxy;
+pub mod reqlog;
 pub mod respond;
 pub mod table;

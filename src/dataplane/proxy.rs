@@ -22,6 +22,8 @@ use std::time::Duration;
 /// Shared by every listener: the current table and the upstream clients.
 pub struct Proxy {
     pub table: ArcSwap<RouteTable>,
+    /// Recent requests, for the dashboards.
+    pub requests: Arc<super::reqlog::RequestLog>,
     http1: Client<HttpConnector, Body>,
     h2c: Client<HttpConnector, Body>,
 }
@@ -51,6 +53,7 @@ impl Proxy {
         connector.set_nodelay(true);
         Proxy {
             table: ArcSwap::from_pointee(RouteTable::default()),
+            requests: Arc::default(),
             http1: Client::builder(TokioExecutor::new()).build(connector.clone()),
             h2c: Client::builder(TokioExecutor::new())
                 .http2_only(true)

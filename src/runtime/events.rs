@@ -1,6 +1,7 @@
 //! The event log the dashboard, the admin API and the plain log lines share: reloads with
 //! their duration, pods started and stopped, listeners bound. Bounded; never blocks.
 
+use crate::stats::Histogram;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -30,6 +31,9 @@ pub enum EventKind {
 pub struct EventLog {
     inner: Mutex<(u64, VecDeque<Event>)>,
     capacity: usize,
+    /// Reload durations in microseconds; its count is the number of reloads. Atomics, so
+    /// `/metrics` reads it without waiting on the runtime task.
+    pub reloads: Histogram,
 }
 
 impl Default for EventLog {
@@ -37,6 +41,7 @@ impl Default for EventLog {
         EventLog {
             inner: Mutex::new((0, VecDeque::new())),
             capacity: 500,
+            reloads: Histogram::default(),
         }
     }
 }

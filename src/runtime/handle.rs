@@ -4,6 +4,7 @@
 
 use super::events::EventLog;
 use super::sim::{Sim, SimOptions, State};
+use crate::dataplane::reqlog::RequestLog;
 use crate::stats::Registry;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -21,6 +22,7 @@ pub struct Handle {
     commands: mpsc::Sender<Command>,
     stats: Arc<Registry>,
     events: Arc<EventLog>,
+    requests: Arc<RequestLog>,
 }
 
 /// Starts the simulation; with `watch_files`, changes in the folder reload it.
@@ -49,6 +51,7 @@ pub async fn spawn(options: SimOptions, watch_files: bool) -> Handle {
         commands: cmd_tx,
         stats: sim.stats().clone(),
         events: sim.events().clone(),
+        requests: sim.requests().clone(),
     };
     tokio::spawn(async move {
         let _watcher = watcher;
@@ -100,6 +103,11 @@ impl Handle {
 
     pub fn events(&self) -> &Arc<EventLog> {
         &self.events
+    }
+
+    /// Recent requests served by the listeners.
+    pub fn requests(&self) -> &Arc<RequestLog> {
+        &self.requests
     }
 
     /// Reloads now; returns the new generation.

@@ -111,6 +111,7 @@ impl Sim {
             .observe(&self.pass.translation.status, &now);
         self.generation += 1;
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.events.reloads.observe(micros);
         let (errors, warnings) = self.pass.problem_counts();
         self.events.push(
             EventKind::Reload,
@@ -411,6 +412,11 @@ impl Sim {
             .collect();
         names.sort();
         names
+    }
+
+    /// Recent requests served by the listeners.
+    pub fn requests(&self) -> &Arc<crate::dataplane::reqlog::RequestLog> {
+        &self.proxy.requests
     }
 
     /// The event log.

@@ -1,0 +1,183 @@
+//! The recent-requests ring the dashboards show: a fixed number of slots written round-robin.
+//! A writer that finds its slot busy (a reader copying it) drops the record instead of
+//! waiting, so the request path never blocks on a viewer.
+
+use crate::stats::Series;
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// How many recent requests are kept.
+pub const CAPACITY: usize = 256;
+
+/// What the listener knows about a finished request.
+#[derive(Clone, Debug)]
+struct Slot {
+    seq: u64,
+    unix_ms: u64,
+    method: http::Method,
+    host: String,
+    path: String,
+    status: u16,
+    latency_us: u64,
+    /// The series it was counted in: its key names the gateway, listener, route, rule,
+    /// backend and pod, without copying those strings per request.
+    series: Arc<Series>,
+}
+
+/// One request as the admin API serves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRecord {
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub unix_ms: u64,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    pub status: u16,
+    pub latency_us: u64,
+    pub gateway: String,
+    pub listener: String,
+    pub route: String,
+    /// The rule id that matched ("" when nothing matched).
+    pub rule: String,
+    pub backend: String,
+    pub pod: String,
+}
+
+/// The ring.
+#[derive(Debug)]
+pub struct RequestLog {
+    next: AtomicU64,
+    slots: Box<[Mutex<Option<Slot>>]>,
+}
+
+impl Default for RequestLog {
+    fn default() -> Self {
+        RequestLog {
+            next: AtomicU64::new(0),
+            slots: (0..CAPACITY).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+}
+
+/// The request fields the listener captures before the proxy consumes the request.
+#[derive(Debug)]
+pub struct Seen {
+    pub method: http::Method,
+    pub host: String,
+    pub path: String,
+}
+
+impl Seen {
+    /// Captures what the log shows of a request.
+    pub fn of<B>(req: &http::Request<B>) -> Seen {
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .unwrap_or_default();
+        Seen {
+            method: req.method().clone(),
+            host,
+            path: req.uri().path().to_string(),
+        }
+    }
+}
+
+impl RequestLog {
+    /// Records a finished request; drops it if its slot is being read.
+    pub fn record(&self, seen: Seen, status: u16, latency_us: u64, series: &Arc<Series>) {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let index = usize::try_from(seq % CAPACITY as u64).unwrap_or(0);
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        let Ok(mut guard) = slot.try_lock() else {
+            return;
+        };
+        let unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        *guard = Some(Slot {
+            seq,
+            unix_ms,
+            method: seen.method,
+            host: seen.host,
+            path: seen.path,
+            status,
+            latency_us,
+            series: series.clone(),
+        });
+    }
+
+    /// Requests after `since` (0 for all kept), oldest first.
+    pub fn since(&self, since: u64) -> Vec<RequestRecord> {
+        let mut out: Vec<RequestRecord> = self
+            .slots
+            .iter()
+            .filter_map(|s| match s.lock() {
+                Ok(g) => g.clone(),
+                Err(p) => p.into_inner().clone(),
+            })
+            .filter(|s| s.seq > since)
+            .map(|s| {
+                let k = &s.series.key;
+                RequestRecord {
+                    seq: s.seq,
+                    unix_ms: s.unix_ms,
+                    method: s.method.to_string(),
+                    host: s.host,
+                    path: s.path,
+                    status: s.status,
+                    latency_us: s.latency_us,
+                    gateway: k.gateway.clone(),
+                    listener: k.listener.clone(),
+                    route: k.route.clone(),
+                    rule: k.rule.clone(),
+                    backend: k.backend.clone(),
+                    pod: k.pod.clone(),
+                }
+            })
+            .collect();
+        out.sort_by_key(|r| r.seq);
+        out
+    }
+
+    /// The sequence number of the latest request.
+    pub fn last_seq(&self) -> u64 {
+        self.next.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{Registry, SeriesKey};
+
+    #[test]
+    fn keeps_the_latest_requests_in_order() {
+        let log = RequestLog::default();
+        let series = Registry::default().series(SeriesKey {
+            rule: "httproute/a/b/rule/0".into(),
+            ..SeriesKey::default()
+        });
+        for i in 0..(CAPACITY + 10) {
+            let seen = Seen {
+                method: http::Method::GET,
+                host: "h".into(),
+                path: format!("/{i}"),
+            };
+            log.record(seen, 200, 5, &series);
+        }
+        let all = log.since(0);
+        assert_eq!(all.len(), CAPACITY);
+        assert_eq!(all[0].path, "/10");
+        assert_eq!(all[CAPACITY - 1].rule, "httproute/a/b/rule/0");
+        assert_eq!(log.since(log.last_seq() - 2).len(), 2);
+    }
+}
