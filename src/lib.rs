@@ -18,4 +18,5 @@ pub mod source;
 pub mod stats;
 pub mod status;
 pub mod store;
+pub mod view;
 pub mod yaml;
