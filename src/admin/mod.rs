@@ -10,14 +10,16 @@ pub mod objects;
 mod page;
 pub mod resources;
 mod stream;
+pub mod view;
 
 pub use api::{StatsView, Totals};
 
 use crate::runtime::handle::Handle;
 use axum::routing::get;
 use axum::Router;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 /// What every handler shares.
@@ -26,6 +28,8 @@ pub struct AdminState {
     handle: Handle,
     metrics: Arc<prometheus_client::registry::Registry>,
     pods: Arc<objects::PodClock>,
+    /// Requests per second for the view model, sampled by [`serve`]'s task.
+    rates: Arc<Mutex<crate::view::Rates>>,
 }
 
 impl AdminState {
@@ -44,14 +48,19 @@ impl AdminState {
     }
 }
 
-/// Every route of the admin server.
+/// Every route of the admin server. Requests per second stay 0 unless [`serve`] samples them.
 pub fn router(handle: Handle) -> Router {
+    app(handle).0
+}
+
+fn app(handle: Handle) -> (Router, AdminState) {
     let state = AdminState {
         metrics: Arc::new(metrics::registry(handle.clone())),
         handle,
         pods: Arc::default(),
+        rates: Arc::default(),
     };
-    Router::new()
+    let router = Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::app))
         .route("/style.css", get(page::style))
@@ -68,7 +77,9 @@ pub fn router(handle: Handle) -> Router {
         .route("/api/events", get(api::events))
         .route("/api/requests", get(api::requests))
         .route("/api/stream", get(stream::stream))
-        .with_state(state)
+        .route("/api/view", get(view::get))
+        .with_state(state.clone());
+    (router, state)
 }
 
 /// A running admin server.
@@ -103,16 +114,22 @@ pub async fn serve(handle: Handle, addr: SocketAddr) -> std::io::Result<Server> 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
-    let app = router(handle);
+    let (app, state) = app(handle);
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.changed().await;
         };
-        if let Err(e) = axum::serve(listener, app)
+        let server = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::warn!("admin server stopped: {e}");
+            .into_future();
+        // The sampler never ends on its own: it lives exactly as long as the server.
+        tokio::select! {
+            result = server => {
+                if let Err(e) = result {
+                    tracing::warn!("admin server stopped: {e}");
+                }
+            }
+            () = view::sample(state.handle.clone(), state.rates.clone()) => {}
         }
     });
     Ok(Server { addr, stop, task })
@@ -125,5 +142,71 @@ pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
         format!(
             "the admin API on {addr} is reachable from other machines and has no authentication"
         )
+    })
+}
+
+/// The admin server of a `gwsim up`, registered in its folder's instance file.
+pub struct Running {
+    server: Server,
+    dir: std::path::PathBuf,
+}
+
+impl Running {
+    /// `http://ADDR` of the admin server.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Stops the server and removes the instance file if it is still this process's.
+    pub async fn stop(self) {
+        instance::remove_if_ours(&self.dir, std::process::id());
+        self.server.stop().await;
+    }
+}
+
+/// Why the admin server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot bind the admin API on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// What `gwsim up` does: serve on `addr`, say where, warn when that is not loopback, and
+/// register the instance in `<dir>/.gwsim/instance.json` for `gwsim get` and `gwsim wait`.
+pub async fn start(
+    handle: Handle,
+    addr: SocketAddr,
+    dir: &std::path::Path,
+) -> Result<Running, StartError> {
+    let server = serve(handle, addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    if let Some(w) = exposure_warning(server.addr) {
+        tracing::warn!("{w}");
+    }
+    println!(
+        "Admin API and web dashboard: {}/ (metrics: {}/metrics)",
+        server.url(),
+        server.url()
+    );
+    let record = instance::Instance {
+        admin_url: server.url(),
+        pid: std::process::id(),
+        dir: dir.display().to_string(),
+    };
+    // Without the file, `get`/`wait` still work with --server; serving goes on.
+    if let Err(e) = instance::write(dir, &record) {
+        tracing::warn!(
+            "cannot write {}: {e}; use --server {} with gwsim get/wait",
+            instance::path(dir).display(),
+            server.url()
+        );
+    }
+    Ok(Running {
+        server,
+        dir: dir.to_path_buf(),
     })
 }

@@ -28,6 +28,9 @@ pub struct UpArgs {
     /// Plain log lines instead of the terminal dashboard.
     #[arg(long)]
     pub no_tui: bool,
+    /// Address of the admin API, metrics and web dashboard (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub admin: std::net::SocketAddr,
 }
 
 /// When a port below 1024 cannot be bound, listeners move up by this much (80 → 10080).
@@ -77,12 +80,21 @@ async fn serve(args: UpArgs) -> i32 {
     let handle = crate::runtime::handle::spawn(options, true).await;
     let state = handle.state();
     print_summary(&state);
+    let admin = match crate::admin::start(handle.clone(), args.admin, &args.dir).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("gwsim: {e}");
+            handle.shutdown().await;
+            return 2;
+        }
+    };
     println!(
         "Watching {} for changes. Ctrl-C to stop.",
         args.dir.display()
     );
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
+    admin.stop().await;
     0
 }
 
