@@ -1,7 +1,11 @@
 //! The command line: `gwsim check`, `gwsim up`, and friends.
 
 mod check;
+pub mod get;
+pub mod jsonpath;
+mod table;
 mod up;
+pub mod wait;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -38,6 +42,10 @@ pub enum Command {
     },
     /// Run the simulation: fake pods, real listeners, routing by the HTTPRoutes.
     Up(up::UpArgs),
+    /// Show objects of a running `gwsim up`, as `kubectl get` does.
+    Get(get::GetArgs),
+    /// Wait for a condition on objects of a running `gwsim up`, as `kubectl wait` does.
+    Wait(wait::WaitArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -49,5 +57,7 @@ pub fn run(cli: Cli) -> i32 {
             namespace,
         } => check::run(&dir, output, &namespace),
         Command::Up(args) => up::run(args),
+        Command::Get(args) => get::run(args),
+        Command::Wait(args) => wait::run(args),
     }
 }
