@@ -3,6 +3,7 @@
 //! rules at once, so the traffic pane is built for each route with the same function.
 
 use super::AdminState;
+use crate::runtime::handle::Handle;
 use crate::view::{self, Rates, TrafficPane, UiState, ViewModel};
 use axum::extract::{Query, State};
 use axum::Json;
@@ -24,20 +25,16 @@ pub struct WebView {
     pub traffic_by_route: Vec<TrafficPane>,
 }
 
-/// Builds the web view from the published state and the current counters.
-pub fn build(admin: &AdminState, selected: Option<String>) -> WebView {
-    let state = admin.handle.state();
-    let stats = admin.handle.stats().snapshot();
-    let events = admin.handle.events().since(0);
-    let rates = match admin.rates.lock() {
-        Ok(r) => r.clone(),
-        Err(p) => p.into_inner().clone(),
-    };
+/// Builds the web view from the published state, the current counters and `rates`.
+pub fn build(handle: &Handle, rates: &Rates, selected: Option<String>) -> WebView {
+    let state = handle.state();
+    let stats = handle.stats().snapshot();
+    let events = handle.events().since(0);
     let ui = UiState {
         selected_route: selected,
         ..UiState::default()
     };
-    let model = view::build(&state, &stats, &rates, &events, &ui);
+    let model = view::build(&state, &stats, rates, &events, &ui);
     let traffic_by_route = model
         .routes
         .iter()
@@ -46,13 +43,19 @@ pub fn build(admin: &AdminState, selected: Option<String>) -> WebView {
                 selected_route: Some(r.name.clone()),
                 ..UiState::default()
             };
-            view::build(&state, &stats, &rates, &[], &ui).traffic
+            view::build(&state, &stats, rates, &[], &ui).traffic
         })
         .collect();
     WebView {
         view: model,
         traffic_by_route,
     }
+}
+
+/// [`build`] without rate samples (requests per second read 0): what the page shows of
+/// counts and shares, for callers without the admin server's sampler.
+pub fn build_for(handle: &Handle, selected: Option<String>) -> WebView {
+    build(handle, &Rates::default(), selected)
 }
 
 /// `?route=namespace/name`: the route the traffic pane shows.
@@ -66,12 +69,20 @@ pub(super) async fn get(
     State(admin): State<AdminState>,
     Query(q): Query<ViewQuery>,
 ) -> Json<WebView> {
-    Json(build(&admin, q.route.filter(|r| !r.is_empty())))
+    let rates = match admin.rates.lock() {
+        Ok(r) => r.clone(),
+        Err(p) => p.into_inner().clone(),
+    };
+    Json(build(
+        &admin.handle,
+        &rates,
+        q.route.filter(|r| !r.is_empty()),
+    ))
 }
 
 /// Samples the counters every [`SAMPLE_EVERY`] into `rates`, on the admin server's own
 /// monotonic clock, until the task is dropped.
-pub(super) async fn sample(handle: crate::runtime::handle::Handle, rates: Arc<Mutex<Rates>>) {
+pub(super) async fn sample(handle: Handle, rates: Arc<Mutex<Rates>>) {
     let started = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
