@@ -1,6 +1,7 @@
 //! The command line: `gwsim check`, `gwsim up`, and friends.
 
 mod check;
+mod sample;
 mod up;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +39,11 @@ pub enum Command {
     },
     /// Run the simulation: fake pods, real listeners, routing by the HTTPRoutes.
     Up(up::UpArgs),
+    /// Write the helloworld sample into a folder; existing files are never overwritten.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -49,5 +55,6 @@ pub fn run(cli: Cli) -> i32 {
             namespace,
         } => check::run(&dir, output, &namespace),
         Command::Up(args) => up::run(args),
+        Command::Init { dir } => sample::init(&dir),
     }
 }
