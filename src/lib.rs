@@ -18,5 +18,6 @@ pub mod source;
 pub mod stats;
 pub mod status;
 pub mod store;
+pub mod tui;
 pub mod view;
 pub mod yaml;

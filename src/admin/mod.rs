@@ -14,6 +14,7 @@ pub mod view;
 
 pub use api::{StatsView, Totals};
 
+use crate::runtime::events::EventKind;
 use crate::runtime::handle::Handle;
 use axum::routing::get;
 use axum::Router;
@@ -181,16 +182,21 @@ pub async fn start(
     addr: SocketAddr,
     dir: &std::path::Path,
 ) -> Result<Running, StartError> {
-    let server = serve(handle, addr)
+    let server = serve(handle.clone(), addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
+    // Through the event log, so the terminal dashboard's event pane and the plain log lines
+    // both say where the admin server is.
+    let events = handle.events().clone();
     if let Some(w) = exposure_warning(server.addr) {
-        tracing::warn!("{w}");
+        events.push(EventKind::Problem, w);
     }
-    println!(
-        "Admin API and web dashboard: {}/ (metrics: {}/metrics)",
-        server.url(),
-        server.url()
+    events.push(
+        EventKind::Listener,
+        format!(
+            "admin API and web dashboard on {}/ (metrics: /metrics)",
+            server.url()
+        ),
     );
     let record = instance::Instance {
         admin_url: server.url(),
@@ -199,10 +205,13 @@ pub async fn start(
     };
     // Without the file, `get`/`wait` still work with --server; serving goes on.
     if let Err(e) = instance::write(dir, &record) {
-        tracing::warn!(
-            "cannot write {}: {e}; use --server {} with gwsim get/wait",
-            instance::path(dir).display(),
-            server.url()
+        events.push(
+            EventKind::Problem,
+            format!(
+                "cannot write {}: {e}; use --server {} with gwsim get/wait",
+                instance::path(dir).display(),
+                server.url()
+            ),
         );
     }
     Ok(Running {

@@ -3,6 +3,7 @@
 mod check;
 pub mod get;
 pub mod jsonpath;
+mod sample;
 mod table;
 mod up;
 pub mod wait;
@@ -46,6 +47,11 @@ pub enum Command {
     Get(get::GetArgs),
     /// Wait for a condition on objects of a running `gwsim up`, as `kubectl wait` does.
     Wait(wait::WaitArgs),
+    /// Write the helloworld sample into a folder; existing files are never overwritten.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -59,5 +65,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Up(args) => up::run(args),
         Command::Get(args) => get::run(args),
         Command::Wait(args) => wait::run(args),
+        Command::Init { dir } => sample::init(&dir),
     }
 }

@@ -76,6 +76,7 @@ pub fn build(
         events: event_rows(events),
         generator: ui.generator.clone(),
         details,
+        overlay: ui.overlay,
     }
 }
 
@@ -155,6 +156,8 @@ pub struct ViewModel {
     pub generator: Generator,
     /// Set when the details overlay is open.
     pub details: Option<Details>,
+    /// What covers the panes.
+    pub overlay: Overlay,
 }
 
 /// Green, red or yellow: whether a condition (or an object) shows what a healthy one would.
