@@ -103,9 +103,16 @@ impl Sim {
             let _ = super::state::save_history(&self.options.dir, &self.history);
         }
         self.pass = pass;
-        self.sync_pods().await;
+        // New pods start before the table that points at them is swapped in, and retired pods
+        // stop only after it, gracefully, so no request is sent to a pod that is going away.
+        let retired = self.sync_pods().await;
         self.sync_listeners().await;
         self.swap_table();
+        for slot in retired {
+            self.events
+                .push(EventKind::Pod, format!("pod {} stopped", slot.pod.name()));
+            tokio::spawn(slot.pod.stop_with_grace(Duration::from_secs(5)));
+        }
         self.fold_bind_results();
         self.transitions
             .observe(&self.pass.translation.status, &now);
@@ -128,8 +135,10 @@ impl Sim {
         });
     }
 
-    async fn sync_pods(&mut self) {
+    /// Starts the pods the plan asks for; returns the ones it no longer wants (still running).
+    async fn sync_pods(&mut self) -> Vec<PodSlot> {
         let plan = self.pass.translation.pods.clone();
+        let needed_ports = self.ports_needed();
         let wanted: BTreeMap<(String, usize), &DeploymentPlan> = plan
             .deployments
             .iter()
@@ -139,20 +148,19 @@ impl Sim {
             .pods
             .iter()
             .filter(|(k, slot)| {
+                // A pod is replaced when its template changes, or when a Service now targets a
+                // container port it does not listen on.
+                let missing_port = needed_ports
+                    .get(&k.0)
+                    .is_some_and(|ports| ports.iter().any(|p| slot.pod.addr(*p).is_none()));
                 wanted
                     .get(*k)
                     .is_none_or(|d| d.template_hash != slot.template_hash)
+                    || missing_port
             })
             .map(|(k, _)| k.clone())
             .collect();
-        for k in stale {
-            if let Some(slot) = self.pods.remove(&k) {
-                self.events
-                    .push(EventKind::Pod, format!("pod {} stopped", slot.pod.name()));
-                slot.pod.stop_with_grace(Duration::from_secs(5)).await;
-            }
-        }
-        let needed_ports = self.ports_needed();
+        let retired: Vec<PodSlot> = stale.iter().filter_map(|k| self.pods.remove(k)).collect();
         for ((key, replica), d) in wanted {
             if self.pods.contains_key(&(key.clone(), replica)) {
                 continue;
@@ -189,6 +197,7 @@ impl Sim {
                 ),
             }
         }
+        retired
     }
 
     /// Container ports the routing table sends traffic to, per Deployment (a Service may
