@@ -17,4 +17,5 @@ pub mod source;
 pub mod stats;
 pub mod status;
 pub mod store;
+pub mod tls;
 pub mod yaml;
