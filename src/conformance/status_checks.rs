@@ -405,15 +405,8 @@ fn listeners_exact(g: &ObjView, expected: &[ListenerExpect]) -> Result<(), Strin
 
 fn route_parents(r: &ObjView, expected: &[ParentExpect], controller: &str) -> Result<(), String> {
     let actual = list(&r.status["parents"]);
-    // Upstream compares the counts first: an extra parent entry fails the check.
-    if actual.len() != expected.len() {
-        return Err(format!(
-            "expected {} parents, got {}: {}",
-            expected.len(),
-            actual.len(),
-            summary_parents(r)
-        ));
-    }
+    // Current upstream looks each expected parent up; extra entries (one per sectionName,
+    // say) are allowed.
     for e in expected {
         let want_controller = e.controller_name.replace("${CONTROLLER_NAME}", controller);
         let pr = &e.parent_ref;

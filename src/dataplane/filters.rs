@@ -141,8 +141,37 @@ pub fn cors_origin_allowed(c: &Cors, origin: &str) -> bool {
     })
 }
 
-/// The CORS response headers for an allowed origin.
-pub fn cors_headers(c: &Cors, origin: &str, preflight: bool, headers: &mut HeaderMap) {
+/// What a CORS preflight asks for.
+pub struct CorsAsked {
+    pub method: String,
+    pub headers: Option<String>,
+}
+
+impl CorsAsked {
+    /// Reads `Access-Control-Request-Method` and `-Headers`.
+    pub fn of(headers: &HeaderMap) -> CorsAsked {
+        let get = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        CorsAsked {
+            method: get("access-control-request-method").unwrap_or_default(),
+            headers: get("access-control-request-headers"),
+        }
+    }
+}
+
+/// The CORS response headers for an allowed origin; `preflight` carries what a preflight
+/// asked for. With credentials allowed, wildcards are answered with the concrete origin,
+/// method and headers, since browsers refuse `*` on credentialed requests.
+pub fn cors_headers(
+    c: &Cors,
+    origin: &str,
+    preflight: Option<&CorsAsked>,
+    headers: &mut HeaderMap,
+) {
     let set = |headers: &mut HeaderMap, name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(name, v);
@@ -161,33 +190,37 @@ pub fn cors_headers(c: &Cors, origin: &str, preflight: bool, headers: &mut Heade
     if c.allow_credentials {
         set(headers, "access-control-allow-credentials", "true".into());
     }
-    if preflight {
-        if !c.allow_methods.is_empty() {
-            set(
-                headers,
-                "access-control-allow-methods",
-                c.allow_methods.join(", "),
-            );
-        }
-        if !c.allow_headers.is_empty() {
-            set(
-                headers,
-                "access-control-allow-headers",
-                c.allow_headers.join(", "),
-            );
-        }
-        set(
-            headers,
-            "access-control-max-age",
-            c.max_age.unwrap_or(5).to_string(),
-        );
-    } else if !c.expose_headers.is_empty() {
+    if !c.expose_headers.is_empty() {
         set(
             headers,
             "access-control-expose-headers",
             c.expose_headers.join(", "),
         );
     }
+    let Some(asked) = preflight else {
+        return;
+    };
+    let methods = if c.allow_methods.iter().any(|m| m == "*") {
+        Some(asked.method.clone()).filter(|m| !m.is_empty())
+    } else {
+        Some(c.allow_methods.join(", ")).filter(|m| !m.is_empty())
+    };
+    if let Some(m) = methods {
+        set(headers, "access-control-allow-methods", m);
+    }
+    let allowed_headers = if c.allow_headers.iter().any(|h| h == "*") {
+        asked.headers.clone()
+    } else {
+        Some(c.allow_headers.join(", ")).filter(|h| !h.is_empty())
+    };
+    if let Some(h) = allowed_headers {
+        set(headers, "access-control-allow-headers", h);
+    }
+    set(
+        headers,
+        "access-control-max-age",
+        c.max_age.unwrap_or(5).to_string(),
+    );
 }
 
 #[cfg(test)]
