@@ -273,6 +273,63 @@ mod tests {
         );
     }
 
+    fn cors(credentials: bool, methods: &[&str], headers: &[&str]) -> Cors {
+        Cors {
+            allow_origins: vec!["*".into()],
+            allow_credentials: credentials,
+            allow_methods: methods.iter().map(|m| m.to_string()).collect(),
+            allow_headers: headers.iter().map(|h| h.to_string()).collect(),
+            expose_headers: vec![],
+            max_age: None,
+        }
+    }
+
+    #[test]
+    fn cors_wildcards_answer_what_was_asked() {
+        let asked = CorsAsked {
+            method: "PUT".into(),
+            headers: Some("x-a, x-b".into()),
+        };
+        let mut h = HeaderMap::new();
+        cors_headers(
+            &cors(true, &["*"], &["*"]),
+            "https://o.example",
+            Some(&asked),
+            &mut h,
+        );
+        assert_eq!(h["access-control-allow-origin"], "https://o.example");
+        assert_eq!(h["access-control-allow-methods"], "PUT");
+        assert_eq!(h["access-control-allow-headers"], "x-a, x-b");
+        assert_eq!(h["access-control-allow-credentials"], "true");
+        assert_eq!(h["access-control-max-age"], "5");
+        let mut h = HeaderMap::new();
+        cors_headers(
+            &cors(false, &["GET", "PUT"], &[]),
+            "https://o.example",
+            None,
+            &mut h,
+        );
+        assert_eq!(h["access-control-allow-origin"], "*");
+        assert!(h.get("access-control-allow-credentials").is_none());
+        assert!(
+            h.get("access-control-allow-methods").is_none(),
+            "simple requests get no methods"
+        );
+    }
+
+    #[test]
+    fn cors_origins_match_exactly_or_by_subdomain_wildcard() {
+        let c = Cors {
+            allow_origins: vec!["https://www.foo.com".into(), "https://*.bar.com".into()],
+            ..Cors::default()
+        };
+        assert!(cors_origin_allowed(&c, "https://www.foo.com"));
+        assert!(cors_origin_allowed(&c, "https://a.b.bar.com"));
+        assert!(!cors_origin_allowed(&c, "https://bar.com"));
+        assert!(!cors_origin_allowed(&c, "http://www.bar.com"));
+        assert!(!cors_origin_allowed(&c, "https://foobar.com"));
+    }
+
     #[test]
     fn header_modifier_order_is_set_add_remove() {
         let mut h = HeaderMap::new();
