@@ -312,3 +312,132 @@ fn redirect(case: &HttpCase, want: &RedirectExpect, cap: &Captured) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::case::{ExpectedRequest, Request, ResponseExpect};
+
+    fn cap(status: u16, headers: &[(&'static str, &str)], body: &str) -> Captured {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in headers {
+            h.append(*k, v.parse().expect("header value"));
+        }
+        Captured {
+            status,
+            protocol: "HTTP/1.1",
+            headers: h,
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    fn echo(path: &str, pod: &str) -> Captured {
+        let body = serde_json::json!({
+            "path": path, "host": "h", "method": "GET", "namespace": "ns", "pod": pod,
+            "headers": {"X-A": ["1", "2"]}, "httpPort": "3000",
+        });
+        cap(
+            200,
+            &[("content-type", "application/json")],
+            &body.to_string(),
+        )
+    }
+
+    fn case(path: &str) -> HttpCase {
+        HttpCase {
+            request: Request {
+                path: path.into(),
+                ..Request::default()
+            },
+            namespace: "ns".into(),
+            backend: "infra-backend-v1".into(),
+            ..HttpCase::default()
+        }
+    }
+
+    #[test]
+    fn status_codes_and_timeouts() {
+        let c = case("/");
+        assert!(judge(&c, &cap(404, &[], ""), None).is_err());
+        let mut t = case("/");
+        t.response.status_codes = vec![504];
+        assert!(
+            judge(&t, &cap(408, &[], ""), None).is_ok(),
+            "408 stands in for 504"
+        );
+    }
+
+    #[test]
+    fn echo_fields_are_compared() {
+        let c = case("/a");
+        assert!(judge(&c, &echo("/a", "infra-backend-v1-x-y"), None).is_ok());
+        let e = judge(&c, &echo("/b", "infra-backend-v1-x-y"), None).expect_err("path");
+        assert!(e.contains("path /a"), "{e}");
+        assert!(judge(&c, &echo("/a", "infra-backend-v2-x-y"), None).is_err());
+        let mut h = case("/a");
+        h.expected_request = Some(ExpectedRequest {
+            path: "/a".into(),
+            headers: [("x-a".to_string(), "1,2".to_string())].into(),
+            absent_headers: vec!["X-Gone".into()],
+            ..ExpectedRequest::default()
+        });
+        assert!(judge(&h, &echo("/a", "infra-backend-v1-x-y"), None).is_ok());
+        let with_id = judge(
+            &c,
+            &echo(
+                "/a?gateway-api-conformance-request-id=1",
+                "infra-backend-v1-x-y",
+            ),
+            Some("1"),
+        );
+        assert!(with_id.is_ok(), "{with_id:?}");
+    }
+
+    #[test]
+    fn a_gateway_answer_passes_only_when_nothing_of_the_backend_is_expected() {
+        let preflight = HttpCase {
+            expected_request: Some(ExpectedRequest {
+                method: Some("OPTIONS".into()),
+                ..ExpectedRequest::default()
+            }),
+            response: ResponseExpect {
+                status_codes: vec![200, 204],
+                valid_header_values: [(
+                    "access-control-allow-methods".to_string(),
+                    vec!["GET, PUT".to_string()],
+                )]
+                .into(),
+                ignore_whitespace: true,
+                ..ResponseExpect::default()
+            },
+            ..HttpCase::default()
+        };
+        let ok = cap(204, &[("access-control-allow-methods", "GET,PUT")], "");
+        assert!(judge(&preflight, &ok, None).is_ok());
+        let missing = cap(204, &[], "");
+        assert!(judge(&preflight, &missing, None).is_err());
+        assert!(
+            judge(&case("/"), &cap(200, &[], "hi"), None).is_err(),
+            "a backend was expected"
+        );
+    }
+
+    #[test]
+    fn redirects_default_port_and_path() {
+        let mut c = case("/p?q=1");
+        c.response.status_codes = vec![302];
+        c.redirect = Some(RedirectExpect {
+            host: Some("example.org".into()),
+            ..RedirectExpect::default()
+        });
+        let good = cap(302, &[("location", "http://example.org/p?q=1")], "");
+        assert!(judge(&c, &good, None).is_ok());
+        let port = cap(302, &[("location", "http://example.org:8080/p")], "");
+        assert!(
+            judge(&c, &port, None).is_err(),
+            "http redirects must drop port 8080"
+        );
+        let host = cap(302, &[("location", "http://other.org/p")], "");
+        assert!(judge(&c, &host, None).is_err());
+    }
+}

@@ -9,3 +9,5 @@ pub mod manifests;
 pub mod report;
 pub mod runner;
 pub mod status_checks;
+#[cfg(test)]
+mod status_checks_tests;
