@@ -129,7 +129,6 @@ async fn eventually(ctx: &mut Ctx<'_>, endpoint: &Endpoint, case: &HttpCase) -> 
     let out = outgoing(endpoint, case, id.as_deref());
     let start = Instant::now();
     let mut successes = 0;
-    let mut last_error = String::new();
     while successes < CONSECUTIVE {
         let verdict = match follow(endpoint, case, out.clone()).await {
             Ok(cap) => judge(case, &cap, id.as_deref()),
@@ -139,15 +138,13 @@ async fn eventually(ctx: &mut Ctx<'_>, endpoint: &Endpoint, case: &HttpCase) -> 
             Ok(()) => successes += 1,
             Err(e) => {
                 successes = 0;
-                last_error = e;
                 if start.elapsed() > WINDOW {
-                    return Err(last_error);
+                    return Err(e);
                 }
                 tokio::time::sleep(RETRY_PAUSE).await;
             }
         }
     }
-    let _ = last_error;
     if let Some(id) = id {
         let path = with_id(
             case.expected_request

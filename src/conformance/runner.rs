@@ -69,8 +69,12 @@ pub fn parse_skip_list(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Loads every case of the suite, sorted by name.
-pub fn load_cases(suite: &Path) -> Result<Vec<Case>, String> {
+/// A case file read: the case, or its file stem and why it does not parse.
+pub type Loaded = Result<Case, (String, String)>;
+
+/// Loads every case of the suite, sorted by name. A file that does not parse is kept as
+/// `Err((file stem, why))`, so one bad file fails one test instead of the whole run.
+pub fn load_cases(suite: &Path) -> Result<Vec<Loaded>, String> {
     let dir = suite.join("cases");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -79,11 +83,23 @@ pub fn load_cases(suite: &Path) -> Result<Vec<Case>, String> {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     paths.sort();
-    let mut cases = paths
+    let mut cases: Vec<Loaded> = paths
         .iter()
-        .map(|p| case::load(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    cases.sort_by(|a, b| a.name.cmp(&b.name));
+        .map(|p| {
+            case::load(p).map_err(|e| {
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (stem, e)
+            })
+        })
+        .collect();
+    let name = |c: &Loaded| match c {
+        Ok(c) => c.name.clone(),
+        Err((n, _)) => n.clone(),
+    };
+    cases.sort_by_key(name);
     Ok(cases)
 }
 
@@ -95,6 +111,22 @@ pub async fn run_suite(
     let cases = load_cases(&options.suite)?;
     let mut results = Vec::new();
     for c in cases {
+        let c = match c {
+            Ok(c) => c,
+            Err((name, why)) => {
+                if options.filter.as_ref().is_none_or(|r| r.is_match(&name)) {
+                    let r = TestResult {
+                        name,
+                        features: Vec::new(),
+                        outcome: Outcome::Fail(format!("the case file does not parse: {why}")),
+                        millis: 0,
+                    };
+                    progress(&r);
+                    results.push(r);
+                }
+                continue;
+            }
+        };
         if options
             .filter
             .as_ref()
