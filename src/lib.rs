@@ -4,6 +4,7 @@
 
 pub mod admission;
 pub mod cli;
+pub mod conformance;
 pub mod controller;
 pub mod dataplane;
 pub mod ir;

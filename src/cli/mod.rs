@@ -1,6 +1,7 @@
 //! The command line: `gwsim check`, `gwsim up`, and friends.
 
 mod check;
+mod conformance;
 mod up;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +39,8 @@ pub enum Command {
     },
     /// Run the simulation: fake pods, real listeners, routing by the HTTPRoutes.
     Up(up::UpArgs),
+    /// Run the Gateway API conformance cases against in-process simulations.
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -49,5 +52,6 @@ pub fn run(cli: Cli) -> i32 {
             namespace,
         } => check::run(&dir, output, &namespace),
         Command::Up(args) => up::run(args),
+        Command::Conformance(args) => conformance::run(args),
     }
 }

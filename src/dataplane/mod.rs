@@ -7,3 +7,4 @@ pub mod matcher;
 pub mod proxy;
 pub mod respond;
 pub mod table;
+pub mod upstream;

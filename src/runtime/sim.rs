@@ -467,6 +467,17 @@ impl Sim {
         }
     }
 
+    /// Running pods as `(namespace/deployment, pod name)`, sorted.
+    pub fn running_pods(&self) -> Vec<(String, String)> {
+        let mut pods: Vec<(String, String)> = self
+            .pods
+            .iter()
+            .map(|((deployment, _), s)| (deployment.clone(), s.pod.name().to_string()))
+            .collect();
+        pods.sort();
+        pods
+    }
+
     /// Stops listeners, then pods.
     pub async fn shutdown(mut self) {
         for (_, h) in std::mem::take(&mut self.listeners) {
