@@ -7,6 +7,7 @@ pub mod cli;
 pub mod controller;
 pub mod dataplane;
 pub mod ir;
+pub mod kube;
 pub mod model;
 pub mod pipeline;
 pub mod pods;

@@ -38,6 +38,12 @@ pub enum Command {
     },
     /// Run the simulation: fake pods, real listeners, routing by the HTTPRoutes.
     Up(up::UpArgs),
+    /// Print a kubeconfig for the Kubernetes API of the `gwsim up` running on a folder.
+    Kubeconfig {
+        /// The folder `gwsim up` runs on.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -49,5 +55,18 @@ pub fn run(cli: Cli) -> i32 {
             namespace,
         } => check::run(&dir, output, &namespace),
         Command::Up(args) => up::run(args),
+        Command::Kubeconfig { dir } => match crate::kube::recorded_endpoint(&dir) {
+            Ok(url) => {
+                print!("{}", crate::kube::kubeconfig(&url));
+                0
+            }
+            Err(e) => {
+                eprintln!(
+                    "gwsim: no running `gwsim up` recorded for {}: {e}",
+                    dir.display()
+                );
+                2
+            }
+        },
     }
 }
