@@ -8,7 +8,7 @@ mod history;
 pub use history::{History, Record};
 
 use crate::model::{gw, Body, Kind, Object, ObjectKey, Origin};
-use crate::source::layer::{self, LayerEntry};
+use crate::source::layer::{self, FileBase, LayerEntry};
 use crate::source::{Diagnostic, DirLoad};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -32,9 +32,9 @@ pub const BUILTIN_CLASSES: &[(&str, &str)] = &[
 pub struct Store {
     pub objects: BTreeMap<ObjectKey, Object>,
     pub diagnostics: Vec<Diagnostic>,
-    /// Content hash of every object declared in a user file, overridden by the API layer or
-    /// not: the `base` an API change of that object records.
-    pub file_hashes: BTreeMap<ObjectKey, u64>,
+    /// Every object declared in a user file, overridden by the API layer or not: the base
+    /// an API change of that object records.
+    pub file_bases: BTreeMap<ObjectKey, FileBase>,
 }
 
 impl Store {
@@ -76,10 +76,16 @@ impl Store {
         for object in candidates {
             store.insert_unique(object);
         }
-        store.file_hashes = store
+        store.file_bases = store
             .objects
             .iter()
-            .map(|(k, o)| (k.clone(), layer::content_hash(&o.body)))
+            .map(|(k, o)| {
+                let base = FileBase {
+                    origin: o.origin.clone(),
+                    hash: layer::content_hash(&o.body),
+                };
+                (k.clone(), base)
+            })
             .collect();
         store.apply_layer(load.applied);
         store.add_implicit_namespaces();
@@ -113,7 +119,7 @@ impl Store {
     /// otherwise the user's file wins.
     fn apply_layer(&mut self, entries: Vec<LayerEntry>) {
         for entry in entries {
-            if self.file_hashes.get(&entry.key).copied() != entry.base {
+            if self.file_bases.get(&entry.key).map(|b| b.hash) != entry.base {
                 continue;
             }
             match entry.object {

@@ -59,14 +59,15 @@ enum Path {
 
 fn parse(path: &str) -> Result<Path, ApiError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (group, version, rest) =
-        match segs.as_slice() {
-            ["api", v, rest @ ..] => ("", *v, rest),
-            ["apis", g, v, rest @ ..] => (*g, *v, rest),
-            _ => return Err(ApiError::no_resource(format!(
+    let (group, version, rest) = match segs.as_slice() {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => {
+            return Err(ApiError::no_resource(format!(
                 "the server could not find the requested resource (gwsim serves no path {path})"
-            ))),
-        };
+            )))
+        }
+    };
     if rest.is_empty() {
         return if resources::serves(group, version) {
             Ok(Path::GroupVersion(group.into(), version.into()))

@@ -193,7 +193,7 @@ pub async fn write(
         };
         return Ok(respond(created, versioned(&shown, target), &warnings));
     }
-    let base = snap.state.store.file_hashes.get(&key).copied();
+    let base = snap.state.store.file_bases.get(&key).map(|b| b.hash);
     if base.is_some() {
         warnings.push(override_warning(&snap, &key, "changed"));
     }
@@ -401,10 +401,9 @@ fn override_warning(snap: &Snapshot, key: &ObjectKey, what: &str) -> String {
     let file = snap
         .state
         .store
-        .objects
+        .file_bases
         .get(key)
-        .filter(|o| !layer::is_layer_origin(o))
-        .map(|o| o.origin.file.clone())
+        .map(|b| b.origin.file.clone())
         .unwrap_or_else(|| "a manifest file".into());
     format!(
         "gwsim: {key} is declared in {file}; it is {what} in gwsim's layer .gwsim/{}/ only, and the next edit of that file wins",
@@ -440,7 +439,7 @@ async fn delete(
         let Some(stored) = snap.state.store.objects.get(k) else {
             continue;
         };
-        if let Some(base) = snap.state.store.file_hashes.get(k).copied() {
+        if let Some(base) = snap.state.store.file_bases.get(k).map(|b| b.hash) {
             warnings.push(override_warning(snap, k, "deleted"));
             plan.push((k.clone(), Some(base)));
         } else if layer::is_layer_origin(stored) {

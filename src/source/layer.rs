@@ -6,7 +6,7 @@
 //! hash no longer matches and the file wins again. The layer never rewrites user files.
 
 use super::{decode_file, Diagnostic};
-use crate::model::{Body, Object, ObjectKey};
+use crate::model::{Body, Object, ObjectKey, Origin};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -22,6 +22,15 @@ pub struct LayerEntry {
     pub base: Option<u64>,
     /// The object, admitted like a file's; `None` for a tombstone.
     pub object: Option<Object>,
+}
+
+/// An object as a user file declares it, whether the layer overrides it or not: what an API
+/// change of it records as its base, and where to tell the user it lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileBase {
+    pub origin: Origin,
+    /// [`content_hash`] of the file's object.
+    pub hash: u64,
 }
 
 /// The file format: the key, the base and the object (absent for a tombstone).
