@@ -220,3 +220,6 @@ impl Store {
 fn parse_time(text: &str) -> Option<Time> {
     text.parse::<jiff::Timestamp>().ok().map(Time)
 }
+
+#[cfg(test)]
+mod layer_tests;
