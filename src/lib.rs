@@ -8,6 +8,7 @@ pub mod conformance;
 pub mod controller;
 pub mod dataplane;
 pub mod ir;
+pub mod kube;
 pub mod model;
 pub mod pipeline;
 pub mod pods;

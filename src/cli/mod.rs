@@ -41,6 +41,12 @@ pub enum Command {
     Up(up::UpArgs),
     /// Run the Gateway API conformance cases against in-process simulations.
     Conformance(conformance::ConformanceArgs),
+    /// Print a kubeconfig for the Kubernetes API of the `gwsim up` running on a folder.
+    Kubeconfig {
+        /// The folder `gwsim up` runs on.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -53,5 +59,18 @@ pub fn run(cli: Cli) -> i32 {
         } => check::run(&dir, output, &namespace),
         Command::Up(args) => up::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Kubeconfig { dir } => match crate::kube::recorded_endpoint(&dir) {
+            Ok(url) => {
+                print!("{}", crate::kube::kubeconfig(&url));
+                0
+            }
+            Err(e) => {
+                eprintln!(
+                    "gwsim: no running `gwsim up` recorded for {}: {e}",
+                    dir.display()
+                );
+                2
+            }
+        },
     }
 }

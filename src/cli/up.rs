@@ -28,6 +28,9 @@ pub struct UpArgs {
     /// Plain log lines instead of the terminal dashboard.
     #[arg(long)]
     pub no_tui: bool,
+    /// Address of the Kubernetes API for kubectl (`gwsim kubeconfig` prints a kubeconfig).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub kube_api: std::net::SocketAddr,
 }
 
 /// When a port below 1024 cannot be bound, listeners move up by this much (80 → 10080).
@@ -77,6 +80,7 @@ async fn serve(args: UpArgs) -> i32 {
     let handle = crate::runtime::handle::spawn(options, true).await;
     let state = handle.state();
     print_summary(&state);
+    let _kube = start_kube_api(&handle, &args).await;
     println!(
         "Watching {} for changes. Ctrl-C to stop.",
         args.dir.display()
@@ -84,6 +88,31 @@ async fn serve(args: UpArgs) -> i32 {
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     0
+}
+
+/// Starts the Kubernetes API and records its URL for `gwsim kubeconfig`; serving goes on
+/// without it when it cannot start.
+async fn start_kube_api(
+    handle: &crate::runtime::handle::Handle,
+    args: &UpArgs,
+) -> Option<crate::kube::KubeServer> {
+    match crate::kube::start(handle.clone(), &args.dir, args.kube_api).await {
+        Ok(server) => {
+            let url = server.url();
+            println!(
+                "  kubernetes API {url} (kubeconfig: gwsim kubeconfig --dir {})",
+                args.dir.display()
+            );
+            if let Err(e) = crate::kube::record_endpoint(&args.dir, &url) {
+                println!("    note: cannot record it in .gwsim/kube.json: {e}");
+            }
+            Some(server)
+        }
+        Err(e) => {
+            println!("  kubernetes API not started on {}: {e}", args.kube_api);
+            None
+        }
+    }
 }
 
 /// What `up` prints once started: problems, where each Gateway listens, the pods.

@@ -7,4 +7,5 @@ pub mod handle;
 pub mod sim;
 pub mod state;
 pub mod transitions;
+pub mod versions;
 pub mod watch;
