@@ -20,4 +20,6 @@ pub mod stats;
 pub mod status;
 pub mod store;
 pub mod tls;
+pub mod tui;
+pub mod view;
 pub mod yaml;

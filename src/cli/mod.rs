@@ -2,6 +2,7 @@
 
 mod check;
 mod conformance;
+mod sample;
 mod up;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -47,6 +48,11 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
+    /// Write the helloworld sample into a folder; existing files are never overwritten.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -72,5 +78,6 @@ pub fn run(cli: Cli) -> i32 {
                 2
             }
         },
+        Command::Init { dir } => sample::init(&dir),
     }
 }

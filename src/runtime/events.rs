@@ -75,3 +75,68 @@ impl EventLog {
         guard.1.iter().filter(|e| e.seq > seq).cloned().collect()
     }
 }
+
+/// One line per rule whose backend weights changed between two routing tables, such as
+/// `weights sample/helloworld rule 0: 90/10 → 50/50`, so the log says what moved.
+pub fn weight_changes(before: &crate::ir::RoutingIr, after: &crate::ir::RoutingIr) -> Vec<String> {
+    let weights =
+        |r: &crate::ir::RuleIr| -> Vec<u32> { r.backends.iter().map(|b| b.weight).collect() };
+    let join = |w: &[u32]| -> String { w.iter().map(u32::to_string).collect::<Vec<_>>().join("/") };
+    after
+        .rules
+        .iter()
+        .filter_map(|(id, new)| {
+            let old = before.rules.get(id)?;
+            let (a, b) = (weights(old), weights(new));
+            (a != b).then(|| {
+                format!(
+                    "weights {} rule {}: {} → {}",
+                    new.route,
+                    new.index,
+                    join(&a),
+                    join(&b)
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{BackendIr, BackendTarget, RoutingIr, RuleIr, Timeouts};
+
+    fn table(weights: &[u32]) -> RoutingIr {
+        let mut ir = RoutingIr::default();
+        ir.rules.insert(
+            "httproute/sample/helloworld/rule/0".into(),
+            RuleIr {
+                route: "sample/helloworld".into(),
+                index: 0,
+                name: None,
+                filters: Vec::new(),
+                backends: weights
+                    .iter()
+                    .map(|w| BackendIr {
+                        name: "sample/x:5000".into(),
+                        weight: *w,
+                        target: BackendTarget::Invalid { reason: "x".into() },
+                        filters: Vec::new(),
+                    })
+                    .collect(),
+                timeouts: Timeouts::default(),
+            },
+        );
+        ir
+    }
+
+    #[test]
+    fn weight_changes_say_what_moved() {
+        assert_eq!(
+            weight_changes(&table(&[90, 10]), &table(&[50, 50])),
+            vec!["weights sample/helloworld rule 0: 90/10 → 50/50".to_string()]
+        );
+        assert!(weight_changes(&table(&[90, 10]), &table(&[90, 10])).is_empty());
+        assert!(weight_changes(&RoutingIr::default(), &table(&[1])).is_empty());
+    }
+}

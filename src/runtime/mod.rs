@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod events;
 pub mod handle;
+pub mod loadgen;
 pub mod sim;
 pub mod state;
 pub mod transitions;

@@ -102,6 +102,11 @@ impl Sim {
             // Losing the history only loses stable timestamps across restarts; serving goes on.
             let _ = super::state::save_history(&self.options.dir, &self.history);
         }
+        for moved in
+            super::events::weight_changes(&self.pass.translation.routing, &pass.translation.routing)
+        {
+            self.events.push(EventKind::Reload, moved);
+        }
         self.pass = pass;
         // New pods start before the table that points at them is swapped in, and retired pods
         // stop only after it, gracefully, so no request is sent to a pod that is going away.
