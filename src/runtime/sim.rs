@@ -358,6 +358,20 @@ impl Sim {
                         generation,
                     ));
                 }
+                // A Gateway none of whose listeners could be bound is not programmed either.
+                let none_bound = !g
+                    .listeners
+                    .iter()
+                    .any(|l| l.conditions.is(CondType::Programmed, CondStatus::True));
+                if none_bound {
+                    g.conditions.set(Condition::new(
+                        CondType::Programmed,
+                        CondStatus::False,
+                        Reason::Invalid,
+                        format!("no listener could be bound: {reason}"),
+                        generation,
+                    ));
+                }
             }
         }
     }
