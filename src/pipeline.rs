@@ -1,7 +1,7 @@
 //! One pass of the data flow's pure part: directory → store → controller.
 
 use crate::controller::{self, Config, Translation};
-use crate::source::{load_dir, Severity};
+use crate::source::{load_layers, Severity};
 use crate::store::{History, Store};
 use std::path::Path;
 
@@ -31,8 +31,8 @@ pub struct Pass {
     pub unreadable: bool,
 }
 
-/// Loads `dir` and reconciles it. `previous` keeps the last good objects of files that
-/// stopped parsing.
+/// Loads `dir` (the user's files, then gwsim's API layer) and reconciles it. `previous`
+/// keeps the last good objects of files that stopped parsing.
 pub fn run(
     dir: &Path,
     options: &Options,
@@ -40,7 +40,7 @@ pub fn run(
     history: &mut History,
     now: &str,
 ) -> Pass {
-    let load = load_dir(dir, &options.namespace);
+    let load = load_layers(dir, &options.namespace);
     let unreadable = load.unreadable || load.files.iter().any(|f| !f.decoded.syntax_ok);
     let store = Store::assemble(load, previous, history, now);
     let translation = controller::reconcile(&store, &options.controller);

@@ -1,12 +1,14 @@
 //! The current set of admitted objects, keyed by kind/namespace/name, assembled from the
 //! loaded files: admission, duplicates, stale copies of files that stopped parsing,
 //! implicit namespaces, built-in GatewayClasses, generations and creation timestamps.
+//! gwsim's API layer (`.gwsim/applied/`) goes on top of the files' objects.
 
 mod history;
 
 pub use history::{History, Record};
 
 use crate::model::{gw, Body, Kind, Object, ObjectKey, Origin};
+use crate::source::layer::{self, FileBase, LayerEntry};
 use crate::source::{Diagnostic, DirLoad};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -30,6 +32,9 @@ pub const BUILTIN_CLASSES: &[(&str, &str)] = &[
 pub struct Store {
     pub objects: BTreeMap<ObjectKey, Object>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Every object declared in a user file, overridden by the API layer or not: the base
+    /// an API change of that object records.
+    pub file_bases: BTreeMap<ObjectKey, FileBase>,
 }
 
 impl Store {
@@ -71,6 +76,18 @@ impl Store {
         for object in candidates {
             store.insert_unique(object);
         }
+        store.file_bases = store
+            .objects
+            .iter()
+            .map(|(k, o)| {
+                let base = FileBase {
+                    origin: o.origin.clone(),
+                    hash: layer::content_hash(&o.body),
+                };
+                (k.clone(), base)
+            })
+            .collect();
+        store.apply_layer(load.applied);
         store.add_implicit_namespaces();
         store.add_builtin_classes();
         store.stamp(history, now);
@@ -95,6 +112,25 @@ impl Store {
             return;
         }
         self.objects.insert(object.key.clone(), object);
+    }
+
+    /// Applies gwsim's API layer. An entry counts only while the user-file object it was
+    /// based on is unchanged (or, for API-only objects, while no file declares the key):
+    /// otherwise the user's file wins.
+    fn apply_layer(&mut self, entries: Vec<LayerEntry>) {
+        for entry in entries {
+            if self.file_bases.get(&entry.key).map(|b| b.hash) != entry.base {
+                continue;
+            }
+            match entry.object {
+                Some(object) => {
+                    self.objects.insert(entry.key, object);
+                }
+                None => {
+                    self.objects.remove(&entry.key);
+                }
+            }
+        }
     }
 
     fn add_implicit_namespaces(&mut self) {
@@ -184,3 +220,6 @@ impl Store {
 fn parse_time(text: &str) -> Option<Time> {
     text.parse::<jiff::Timestamp>().ok().map(Time)
 }
+
+#[cfg(test)]
+mod layer_tests;

@@ -1,6 +1,7 @@
 //! The command line: `gwsim check`, `gwsim up`, and friends.
 
 mod check;
+mod conformance;
 pub mod get;
 pub mod jsonpath;
 mod sample;
@@ -47,6 +48,14 @@ pub enum Command {
     Get(get::GetArgs),
     /// Wait for a condition on objects of a running `gwsim up`, as `kubectl wait` does.
     Wait(wait::WaitArgs),
+    /// Run the Gateway API conformance cases against in-process simulations.
+    Conformance(conformance::ConformanceArgs),
+    /// Print a kubeconfig for the Kubernetes API of the `gwsim up` running on a folder.
+    Kubeconfig {
+        /// The folder `gwsim up` runs on.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Write the helloworld sample into a folder; existing files are never overwritten.
     Init {
         #[arg(default_value = ".")]
@@ -65,6 +74,20 @@ pub fn run(cli: Cli) -> i32 {
         Command::Up(args) => up::run(args),
         Command::Get(args) => get::run(args),
         Command::Wait(args) => wait::run(args),
+        Command::Conformance(args) => conformance::run(args),
+        Command::Kubeconfig { dir } => match crate::kube::recorded_endpoint(&dir) {
+            Ok(url) => {
+                print!("{}", crate::kube::kubeconfig(&url));
+                0
+            }
+            Err(e) => {
+                eprintln!(
+                    "gwsim: no running `gwsim up` recorded for {}: {e}",
+                    dir.display()
+                );
+                2
+            }
+        },
         Command::Init { dir } => sample::init(&dir),
     }
 }

@@ -106,6 +106,8 @@ mod tests {
                 .expect("sample folder")
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                // gwsim's own state (`.gwsim/`) appears once the sample has been run.
+                .filter(|n| !n.starts_with('.'))
                 .collect();
         names.sort();
         let embedded: Vec<&str> = HELLOWORLD.iter().map(|(n, _)| *n).collect();

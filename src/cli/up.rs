@@ -38,6 +38,9 @@ pub struct UpArgs {
     /// Address of the admin API, metrics and web dashboard (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub admin: std::net::SocketAddr,
+    /// Address of the Kubernetes API for kubectl (`gwsim kubeconfig` prints a kubeconfig).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub kube_api: std::net::SocketAddr,
     /// Format of the plain log lines.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -153,6 +156,7 @@ async fn serve(args: UpArgs) -> i32 {
             return 2;
         }
     };
+    let _kube = start_kube_api(&handle, &dir, args.kube_api).await;
     if dashboard {
         let code = match crate::tui::run(handle).await {
             Ok(()) => 0,
@@ -179,6 +183,43 @@ async fn serve(args: UpArgs) -> i32 {
     handle.shutdown().await;
     admin.stop().await;
     0
+}
+
+/// Starts the Kubernetes API and records its URL for `gwsim kubeconfig`; serving goes on
+/// without it when it cannot start. What happened goes to the event log, which the dashboard
+/// and the plain log lines both show.
+async fn start_kube_api(
+    handle: &crate::runtime::handle::Handle,
+    dir: &Path,
+    addr: std::net::SocketAddr,
+) -> Option<crate::kube::KubeServer> {
+    use crate::runtime::events::EventKind;
+    match crate::kube::start(handle.clone(), dir, addr).await {
+        Ok(server) => {
+            let url = server.url();
+            handle.events().push(
+                EventKind::Listener,
+                format!(
+                    "kubernetes API {url} (kubeconfig: gwsim kubeconfig --dir {})",
+                    dir.display()
+                ),
+            );
+            if let Err(e) = crate::kube::record_endpoint(dir, &url) {
+                handle.events().push(
+                    EventKind::Problem,
+                    format!("cannot record the kubernetes API in .gwsim/kube.json: {e}"),
+                );
+            }
+            Some(server)
+        }
+        Err(e) => {
+            handle.events().push(
+                EventKind::Problem,
+                format!("kubernetes API not started on {addr}: {e}"),
+            );
+            None
+        }
+    }
 }
 
 /// True when the folder holds no manifests (only built-in objects are loaded).

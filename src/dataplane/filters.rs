@@ -141,8 +141,37 @@ pub fn cors_origin_allowed(c: &Cors, origin: &str) -> bool {
     })
 }
 
-/// The CORS response headers for an allowed origin.
-pub fn cors_headers(c: &Cors, origin: &str, preflight: bool, headers: &mut HeaderMap) {
+/// What a CORS preflight asks for.
+pub struct CorsAsked {
+    pub method: String,
+    pub headers: Option<String>,
+}
+
+impl CorsAsked {
+    /// Reads `Access-Control-Request-Method` and `-Headers`.
+    pub fn of(headers: &HeaderMap) -> CorsAsked {
+        let get = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        CorsAsked {
+            method: get("access-control-request-method").unwrap_or_default(),
+            headers: get("access-control-request-headers"),
+        }
+    }
+}
+
+/// The CORS response headers for an allowed origin; `preflight` carries what a preflight
+/// asked for. With credentials allowed, wildcards are answered with the concrete origin,
+/// method and headers, since browsers refuse `*` on credentialed requests.
+pub fn cors_headers(
+    c: &Cors,
+    origin: &str,
+    preflight: Option<&CorsAsked>,
+    headers: &mut HeaderMap,
+) {
     let set = |headers: &mut HeaderMap, name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(name, v);
@@ -161,33 +190,37 @@ pub fn cors_headers(c: &Cors, origin: &str, preflight: bool, headers: &mut Heade
     if c.allow_credentials {
         set(headers, "access-control-allow-credentials", "true".into());
     }
-    if preflight {
-        if !c.allow_methods.is_empty() {
-            set(
-                headers,
-                "access-control-allow-methods",
-                c.allow_methods.join(", "),
-            );
-        }
-        if !c.allow_headers.is_empty() {
-            set(
-                headers,
-                "access-control-allow-headers",
-                c.allow_headers.join(", "),
-            );
-        }
-        set(
-            headers,
-            "access-control-max-age",
-            c.max_age.unwrap_or(5).to_string(),
-        );
-    } else if !c.expose_headers.is_empty() {
+    if !c.expose_headers.is_empty() {
         set(
             headers,
             "access-control-expose-headers",
             c.expose_headers.join(", "),
         );
     }
+    let Some(asked) = preflight else {
+        return;
+    };
+    let methods = if c.allow_methods.iter().any(|m| m == "*") {
+        Some(asked.method.clone()).filter(|m| !m.is_empty())
+    } else {
+        Some(c.allow_methods.join(", ")).filter(|m| !m.is_empty())
+    };
+    if let Some(m) = methods {
+        set(headers, "access-control-allow-methods", m);
+    }
+    let allowed_headers = if c.allow_headers.iter().any(|h| h == "*") {
+        asked.headers.clone()
+    } else {
+        Some(c.allow_headers.join(", ")).filter(|h| !h.is_empty())
+    };
+    if let Some(h) = allowed_headers {
+        set(headers, "access-control-allow-headers", h);
+    }
+    set(
+        headers,
+        "access-control-max-age",
+        c.max_age.unwrap_or(5).to_string(),
+    );
 }
 
 #[cfg(test)]
@@ -238,6 +271,63 @@ mod tests {
             redirect(&keep, &src).headers()[http::header::LOCATION],
             "http://b.com:8080/p?x=1"
         );
+    }
+
+    fn cors(credentials: bool, methods: &[&str], headers: &[&str]) -> Cors {
+        Cors {
+            allow_origins: vec!["*".into()],
+            allow_credentials: credentials,
+            allow_methods: methods.iter().map(|m| m.to_string()).collect(),
+            allow_headers: headers.iter().map(|h| h.to_string()).collect(),
+            expose_headers: vec![],
+            max_age: None,
+        }
+    }
+
+    #[test]
+    fn cors_wildcards_answer_what_was_asked() {
+        let asked = CorsAsked {
+            method: "PUT".into(),
+            headers: Some("x-a, x-b".into()),
+        };
+        let mut h = HeaderMap::new();
+        cors_headers(
+            &cors(true, &["*"], &["*"]),
+            "https://o.example",
+            Some(&asked),
+            &mut h,
+        );
+        assert_eq!(h["access-control-allow-origin"], "https://o.example");
+        assert_eq!(h["access-control-allow-methods"], "PUT");
+        assert_eq!(h["access-control-allow-headers"], "x-a, x-b");
+        assert_eq!(h["access-control-allow-credentials"], "true");
+        assert_eq!(h["access-control-max-age"], "5");
+        let mut h = HeaderMap::new();
+        cors_headers(
+            &cors(false, &["GET", "PUT"], &[]),
+            "https://o.example",
+            None,
+            &mut h,
+        );
+        assert_eq!(h["access-control-allow-origin"], "*");
+        assert!(h.get("access-control-allow-credentials").is_none());
+        assert!(
+            h.get("access-control-allow-methods").is_none(),
+            "simple requests get no methods"
+        );
+    }
+
+    #[test]
+    fn cors_origins_match_exactly_or_by_subdomain_wildcard() {
+        let c = Cors {
+            allow_origins: vec!["https://www.foo.com".into(), "https://*.bar.com".into()],
+            ..Cors::default()
+        };
+        assert!(cors_origin_allowed(&c, "https://www.foo.com"));
+        assert!(cors_origin_allowed(&c, "https://a.b.bar.com"));
+        assert!(!cors_origin_allowed(&c, "https://bar.com"));
+        assert!(!cors_origin_allowed(&c, "http://www.bar.com"));
+        assert!(!cors_origin_allowed(&c, "https://foobar.com"));
     }
 
     #[test]

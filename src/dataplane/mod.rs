@@ -8,3 +8,4 @@ pub mod proxy;
 pub mod reqlog;
 pub mod respond;
 pub mod table;
+pub mod upstream;

@@ -6,6 +6,7 @@ use super::filters::{self, RedirectSource};
 use super::matcher::{host_matches, normalize_host, RequestView};
 use super::respond::{synthetic, Body, Synthetic};
 use super::table::{Endpoint, EntrySeries, PortKey, RouteTable, Rule, Target};
+use super::upstream;
 use crate::ir::FilterIr;
 use crate::sim::rng::pick_weighted;
 use crate::stats::Series;
@@ -18,6 +19,16 @@ use hyper_util::rt::TokioExecutor;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Hop-by-hop headers belong to the client connection, not the upstream one.
+const HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+];
 
 /// Shared by every listener: the current table and the upstream clients.
 pub struct Proxy {
@@ -174,17 +185,24 @@ impl Proxy {
                     upstream_path = p;
                 }
                 FilterIr::Cors(c) => {
-                    if let Some(o) = origin
+                    let allowed = origin
                         .as_deref()
-                        .filter(|o| filters::cors_origin_allowed(c, o))
-                    {
-                        let preflight = req.method() == http::Method::OPTIONS
-                            && req.headers().contains_key("access-control-request-method");
-                        if preflight {
-                            let mut resp = Response::new(super::respond::empty());
-                            filters::cors_headers(c, o, true, resp.headers_mut());
-                            return (resp, &series.rule);
+                        .filter(|o| filters::cors_origin_allowed(c, o));
+                    // A preflight is the gateway's to answer, allowed or not: the backend
+                    // never sees it, and a refused origin gets no CORS headers.
+                    let preflight = origin.is_some()
+                        && req.method() == http::Method::OPTIONS
+                        && req.headers().contains_key("access-control-request-method");
+                    if preflight {
+                        let mut resp = Response::new(super::respond::empty());
+                        *resp.status_mut() = http::StatusCode::NO_CONTENT;
+                        if let Some(o) = allowed {
+                            let asked = filters::CorsAsked::of(req.headers());
+                            filters::cors_headers(c, o, Some(&asked), resp.headers_mut());
                         }
+                        return (resp, &series.rule);
+                    }
+                    if let Some(o) = allowed {
                         cors = Some((c.clone(), o.to_string()));
                     }
                 }
@@ -242,10 +260,41 @@ impl Proxy {
             }
         }
         let query = ctx.query.map(|q| format!("?{q}")).unwrap_or_default();
+        let path_and_query = format!("{upstream_path}{query}");
+        let (parts, body) = req.into_parts();
+        let body = if rule.mirrors.is_empty() {
+            body.boxed()
+        } else {
+            // Mirrors need their own copy of the body, so it is read once into memory.
+            let bytes = match upstream::buffer(body.boxed()).await {
+                Ok(b) => b,
+                Err(e) => {
+                    let detail = format!("the request body cannot be copied to the mirrors: {e}");
+                    return (synthetic(Synthetic::BodyTooLarge, &detail), used);
+                }
+            };
+            let mut headers = parts.headers.clone();
+            for h in HOP_BY_HOP {
+                headers.remove(h);
+            }
+            let authority = upstream_host.as_deref().unwrap_or(ctx.raw_host);
+            if let Ok(v) = HeaderValue::from_str(authority) {
+                headers.insert(http::header::HOST, v);
+            }
+            let copy = upstream::MirrorCopy {
+                method: &parts.method,
+                path_and_query: &path_and_query,
+                headers: &headers,
+                body: &bytes,
+            };
+            upstream::mirror(&rule.mirrors, n, &copy, &self.http1, &self.h2c);
+            upstream::body_of(bytes)
+        };
+        let req = Request::from_parts(parts, body);
         let target = Upstream {
             endpoint,
             h2c,
-            path_and_query: format!("{upstream_path}{query}"),
+            path_and_query,
             host: upstream_host,
             timeout_ms: rule.timeouts.backend_request_ms,
         };
@@ -254,14 +303,14 @@ impl Proxy {
             filters::modify_headers(resp.headers_mut(), m);
         }
         if let Some((c, o)) = cors {
-            filters::cors_headers(&c, &o, false, resp.headers_mut());
+            filters::cors_headers(&c, &o, None, resp.headers_mut());
         }
         (resp, used)
     }
 
     async fn forward(
         &self,
-        req: Request<Incoming>,
+        req: Request<Body>,
         target: &Upstream<'_>,
         ctx: &Ctx<'_>,
     ) -> Response<Body> {
@@ -290,18 +339,20 @@ impl Proxy {
         if let Ok(v) = HeaderValue::from_str(ctx.scheme) {
             parts.headers.insert("x-forwarded-proto", v);
         }
-        // Hop-by-hop headers belong to the client connection, not the upstream one.
-        for h in [
-            "connection",
-            "keep-alive",
-            "proxy-connection",
-            "transfer-encoding",
-            "upgrade",
-            "te",
-        ] {
+        // An upgrade (WebSocket) keeps its Connection and Upgrade headers and gets a
+        // connection of its own, which becomes the tunnel once the pod switches protocols.
+        if !target.h2c && upstream::wants_upgrade(&parts.headers) {
+            let client_side = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
+            for h in ["keep-alive", "proxy-connection", "transfer-encoding", "te"] {
+                parts.headers.remove(h);
+            }
+            let upstream = Request::from_parts(parts, body);
+            return upstream::upgrade(upstream, client_side, target.endpoint).await;
+        }
+        for h in HOP_BY_HOP {
             parts.headers.remove(h);
         }
-        let upstream = Request::from_parts(parts, body.boxed());
+        let upstream = Request::from_parts(parts, body);
         let client = if target.h2c { &self.h2c } else { &self.http1 };
         let call = client.request(upstream);
         let result = match target.timeout_ms {

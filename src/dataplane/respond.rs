@@ -1,6 +1,6 @@
 //! Every response the proxy makes up itself, in one place, each naming its reason in the
 //! `x-gwsim-reason` header: 404 no route, 500 no valid backend, 503 no ready endpoint,
-//! 502 pod connection failed, 504 timeout.
+//! 502 pod connection failed, 504 timeout, 413 a body too large to copy to mirrors.
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
@@ -21,6 +21,7 @@ pub enum Synthetic {
     UpstreamFailed,
     Timeout,
     UnresolvedFilter,
+    BodyTooLarge,
 }
 
 impl Synthetic {
@@ -33,6 +34,7 @@ impl Synthetic {
             Synthetic::NoEndpoint => StatusCode::SERVICE_UNAVAILABLE,
             Synthetic::UpstreamFailed => StatusCode::BAD_GATEWAY,
             Synthetic::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Synthetic::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -44,6 +46,7 @@ impl Synthetic {
             Synthetic::UpstreamFailed => "upstream-connection-failed",
             Synthetic::Timeout => "timeout",
             Synthetic::UnresolvedFilter => "unresolved-filter",
+            Synthetic::BodyTooLarge => "body-too-large-to-mirror",
         }
     }
 }

@@ -49,8 +49,20 @@ pub struct Rule {
     /// The n-th request on this rule gets the n-th draw, whichever thread serves it.
     pub counter: Arc<AtomicU64>,
     pub timeouts: Timeouts,
-    /// Mirror targets resolved to endpoints, by service port.
-    pub mirrors: Vec<(Vec<Endpoint>, u32)>,
+    /// RequestMirror targets resolved to endpoints, in filter order.
+    pub mirrors: Vec<MirrorTarget>,
+}
+
+/// Where a RequestMirror filter sends its copies.
+#[derive(Debug)]
+pub struct MirrorTarget {
+    pub name: String,
+    pub endpoints: Vec<Endpoint>,
+    pub h2c: bool,
+    /// Share of requests mirrored, in parts per million.
+    pub ppm: u32,
+    /// Draws whether the n-th request is mirrored, and to which endpoint.
+    pub stream: Stream,
 }
 
 /// One match entry.
@@ -165,12 +177,21 @@ pub fn compile(
             .iter()
             .filter_map(|f| match f {
                 FilterIr::RequestMirror(m) => match &m.backend {
-                    BackendTarget::Service { service, port } => {
-                        Some((endpoints_of(service, *port).0, m.ppm))
-                    }
+                    BackendTarget::Service { service, port } => Some((service, *port, m.ppm)),
                     BackendTarget::Invalid { .. } => None,
                 },
                 _ => None,
+            })
+            .enumerate()
+            .map(|(i, (service, port, ppm))| {
+                let (endpoints, h2c) = endpoints_of(service, port);
+                MirrorTarget {
+                    name: format!("{service}:{port}"),
+                    endpoints,
+                    h2c,
+                    ppm,
+                    stream: Stream::new(seed, &format!("{id}/mirror/{i}")),
+                }
             })
             .collect();
         rules.insert(

@@ -8,4 +8,5 @@ pub mod loadgen;
 pub mod sim;
 pub mod state;
 pub mod transitions;
+pub mod versions;
 pub mod watch;

@@ -108,9 +108,16 @@ impl Sim {
             self.events.push(EventKind::Reload, moved);
         }
         self.pass = pass;
-        self.sync_pods().await;
+        // New pods start before the table that points at them is swapped in, and retired pods
+        // stop only after it, gracefully, so no request is sent to a pod that is going away.
+        let retired = self.sync_pods().await;
         self.sync_listeners().await;
         self.swap_table();
+        for slot in retired {
+            self.events
+                .push(EventKind::Pod, format!("pod {} stopped", slot.pod.name()));
+            tokio::spawn(slot.pod.stop_with_grace(Duration::from_secs(5)));
+        }
         self.fold_bind_results();
         self.transitions
             .observe(&self.pass.translation.status, &now);
@@ -134,8 +141,10 @@ impl Sim {
         });
     }
 
-    async fn sync_pods(&mut self) {
+    /// Starts the pods the plan asks for; returns the ones it no longer wants (still running).
+    async fn sync_pods(&mut self) -> Vec<PodSlot> {
         let plan = self.pass.translation.pods.clone();
+        let needed_ports = self.ports_needed();
         let wanted: BTreeMap<(String, usize), &DeploymentPlan> = plan
             .deployments
             .iter()
@@ -145,20 +154,19 @@ impl Sim {
             .pods
             .iter()
             .filter(|(k, slot)| {
+                // A pod is replaced when its template changes, or when a Service now targets a
+                // container port it does not listen on.
+                let missing_port = needed_ports
+                    .get(&k.0)
+                    .is_some_and(|ports| ports.iter().any(|p| slot.pod.addr(*p).is_none()));
                 wanted
                     .get(*k)
                     .is_none_or(|d| d.template_hash != slot.template_hash)
+                    || missing_port
             })
             .map(|(k, _)| k.clone())
             .collect();
-        for k in stale {
-            if let Some(slot) = self.pods.remove(&k) {
-                self.events
-                    .push(EventKind::Pod, format!("pod {} stopped", slot.pod.name()));
-                slot.pod.stop_with_grace(Duration::from_secs(5)).await;
-            }
-        }
-        let needed_ports = self.ports_needed();
+        let retired: Vec<PodSlot> = stale.iter().filter_map(|k| self.pods.remove(k)).collect();
         for ((key, replica), d) in wanted {
             if self.pods.contains_key(&(key.clone(), replica)) {
                 continue;
@@ -195,6 +203,7 @@ impl Sim {
                 ),
             }
         }
+        retired
     }
 
     /// Container ports the routing table sends traffic to, per Deployment (a Service may
@@ -350,6 +359,20 @@ impl Sim {
                         generation,
                     ));
                 }
+                // A Gateway none of whose listeners could be bound is not programmed either.
+                let none_bound = !g
+                    .listeners
+                    .iter()
+                    .any(|l| l.conditions.is(CondType::Programmed, CondStatus::True));
+                if none_bound {
+                    g.conditions.set(Condition::new(
+                        CondType::Programmed,
+                        CondStatus::False,
+                        Reason::Invalid,
+                        format!("no listener could be bound: {reason}"),
+                        generation,
+                    ));
+                }
             }
         }
     }
@@ -467,6 +490,17 @@ impl Sim {
                 .collect(),
             last_reload: self.last_reload.clone(),
         }
+    }
+
+    /// Running pods as `(namespace/deployment, pod name)`, sorted.
+    pub fn running_pods(&self) -> Vec<(String, String)> {
+        let mut pods: Vec<(String, String)> = self
+            .pods
+            .iter()
+            .map(|((deployment, _), s)| (deployment.clone(), s.pod.name().to_string()))
+            .collect();
+        pods.sort();
+        pods
     }
 
     /// Stops listeners, then pods.

@@ -21,6 +21,19 @@ pub struct DirLoad {
     pub diagnostics: Vec<Diagnostic>,
     /// True when the root itself could not be read.
     pub unreadable: bool,
+    /// gwsim's own layer (objects written through its API), applied on top of the files.
+    pub applied: Vec<super::layer::LayerEntry>,
+}
+
+/// Loads the user's files, then gwsim's own layer from `<root>/.gwsim/applied/`.
+pub fn load_layers(root: &Path, default_namespace: &str) -> DirLoad {
+    let mut load = load_dir(root, default_namespace);
+    if !load.unreadable {
+        let (entries, diagnostics) = super::layer::read_layer(root, default_namespace);
+        load.applied = entries;
+        load.diagnostics.extend(diagnostics);
+    }
+    load
 }
 
 /// Loads every manifest under `root` (or `root` itself when it is a file).

@@ -3,8 +3,9 @@
 
 mod decode;
 mod diagnostic;
+pub mod layer;
 mod load;
 
 pub use decode::{decode_file, Decoded};
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{load_dir, DirLoad, FileLoad};
+pub use load::{load_dir, load_layers, DirLoad, FileLoad};

@@ -58,6 +58,7 @@ pub fn state_after(files: &[(&str, &str)], previous: Option<&Store>) -> State {
             .collect(),
         diagnostics: Vec::new(),
         unreadable: false,
+        applied: Vec::new(),
     };
     let store = Store::assemble(load, previous, &mut History::default(), NOW);
     let translation = controller::reconcile(&store, &Config::default());

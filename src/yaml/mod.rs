@@ -90,27 +90,23 @@ pub fn parse_value(text: &str) -> Result<Value, YamlError> {
 
 /// Decodes a document's text into `T`, reporting the field path and position of an error.
 pub fn decode<T: DeserializeOwned>(text: &str) -> Result<Decoded<T>, YamlError> {
-    let mut unknown = Vec::new();
-    let de = serde_norway::Deserializer::from_str(text);
-    let mut on_unknown = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(path));
-    let ignored = serde_ignored::Deserializer::new(de, &mut on_unknown);
-    match serde_path_to_error::deserialize::<_, T>(ignored) {
-        Ok(value) => Ok(Decoded {
-            value,
-            unknown_fields: unknown,
-        }),
-        Err(err) => {
-            let path = clean_path(&err.path().to_string());
-            Err(from_norway(err.inner(), path))
-        }
-    }
+    decode_from(serde_norway::Deserializer::from_str(text))
 }
 
 /// Decodes an already parsed value (a `List` item) into `T`.
 pub fn decode_value<T: DeserializeOwned>(value: Value) -> Result<Decoded<T>, YamlError> {
+    decode_from(value)
+}
+
+/// Decodes from any serde_norway deserializer, collecting unknown fields on the way.
+fn decode_from<'de, T, D>(de: D) -> Result<Decoded<T>, YamlError>
+where
+    T: DeserializeOwned,
+    D: serde::Deserializer<'de, Error = serde_norway::Error>,
+{
     let mut unknown = Vec::new();
     let mut on_unknown = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(path));
-    let ignored = serde_ignored::Deserializer::new(value, &mut on_unknown);
+    let ignored = serde_ignored::Deserializer::new(de, &mut on_unknown);
     match serde_path_to_error::deserialize::<_, T>(ignored) {
         Ok(value) => Ok(Decoded {
             value,

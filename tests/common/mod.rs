@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod kubectl;
+
 use gwsim::controller::{AddressPool, Config};
 use gwsim::dataplane::listener::PortMapping;
 use gwsim::pipeline::Options;

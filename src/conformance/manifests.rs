@@ -1,0 +1,269 @@
+//! A case's manifests as the runner applies them: normalised (gwsim's GatewayClass and
+//! controller name), the setup Secrets and ConfigMaps the suite creates, written into the
+//! folder the simulation loads, and patched in place by `mutate` actions.
+
+use super::case::Action;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The GatewayClass every Gateway is pointed at.
+pub const CLASS_NAME: &str = "gwsim";
+
+/// One manifest file: its documents and where it is written.
+struct File {
+    path: PathBuf,
+    docs: Vec<Value>,
+}
+
+/// The manifests of one case in its folder.
+pub struct Manifests {
+    files: Vec<File>,
+}
+
+impl Manifests {
+    /// Reads, normalises and writes the case's manifests into `dir`.
+    pub fn write(
+        suite: &Path,
+        names: &[String],
+        dir: &Path,
+        controller: &str,
+    ) -> Result<Manifests, String> {
+        let mut files = vec![
+            File {
+                path: dir.join("00-gatewayclass.yaml"),
+                docs: vec![serde_json::json!({
+                    "apiVersion": "gateway.networking.k8s.io/v1",
+                    "kind": "GatewayClass",
+                    "metadata": {"name": CLASS_NAME},
+                    "spec": {"controllerName": controller},
+                })],
+            },
+            File {
+                path: dir.join("01-setup-secrets.yaml"),
+                docs: setup_objects(),
+            },
+        ];
+        for (i, name) in names.iter().enumerate() {
+            let path = suite.join(name);
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut docs = Vec::new();
+            for doc in serde_norway::Deserializer::from_str(&text) {
+                let v: Value = serde::Deserialize::deserialize(doc)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                if v.is_null() {
+                    continue;
+                }
+                docs.push(normalise(v, controller));
+            }
+            let base = Path::new(name)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| format!("manifest-{i}.yaml"));
+            files.push(File {
+                path: dir.join(format!("{:02}-{base}", 10 + i)),
+                docs,
+            });
+        }
+        let m = Manifests { files };
+        for f in &m.files {
+            write_file(f)?;
+        }
+        Ok(m)
+    }
+
+    /// Applies a `mutate` action to the named object and rewrites its file.
+    pub fn mutate(&mut self, action: &Action) -> Result<(), String> {
+        let (kind, name) = action
+            .object
+            .split_once(' ')
+            .ok_or_else(|| format!("object `{}` is not `Kind name`", action.object))?;
+        let (ns, name) = name.split_once('/').unwrap_or(("", name));
+        let file = self
+            .files
+            .iter_mut()
+            .find(|f| f.docs.iter().any(|d| is(d, kind, ns, name)))
+            .ok_or_else(|| format!("{} is not in the case's manifests", action.object))?;
+        let doc = file
+            .docs
+            .iter_mut()
+            .find(|d| is(d, kind, ns, name))
+            .ok_or_else(|| format!("{} vanished", action.object))?;
+        patch(doc, action)?;
+        write_file(file)
+    }
+}
+
+fn is(doc: &Value, kind: &str, ns: &str, name: &str) -> bool {
+    doc["kind"] == kind
+        && doc["metadata"]["name"] == name
+        && (ns.is_empty() || doc["metadata"]["namespace"] == ns)
+}
+
+fn write_file(f: &File) -> Result<(), String> {
+    let mut text = String::new();
+    for d in &f.docs {
+        text.push_str("---\n");
+        text.push_str(&serde_norway::to_string(d).map_err(|e| e.to_string())?);
+    }
+    std::fs::write(&f.path, text).map_err(|e| format!("{}: {e}", f.path.display()))
+}
+
+/// Upstream overwrites every Gateway's class and every GatewayClass's controller.
+fn normalise(mut doc: Value, controller: &str) -> Value {
+    match doc["kind"].as_str() {
+        Some("Gateway") => doc["spec"]["gatewayClassName"] = Value::from(CLASS_NAME),
+        Some("GatewayClass") => doc["spec"]["controllerName"] = Value::from(controller),
+        _ => {}
+    }
+    doc
+}
+
+fn patch(doc: &mut Value, action: &Action) -> Result<(), String> {
+    for (path, value) in &action.set {
+        *slot(doc, path)? = value.clone();
+    }
+    if let Some(a) = &action.append {
+        let list = slot(doc, &a.path)?;
+        if list.is_null() {
+            *list = Value::Array(Vec::new());
+        }
+        list.as_array_mut()
+            .ok_or_else(|| format!("{} is not a list", a.path))?
+            .push(a.value.clone());
+    }
+    if let Some(keep) = &action.keep_only_listeners {
+        if let Some(ls) = doc["spec"]["listeners"].as_array_mut() {
+            ls.retain(|l| keep.iter().any(|k| l["name"] == k.as_str()));
+        }
+    }
+    if let Some(i) = action.remove_address_index {
+        if let Some(a) = doc["spec"]["addresses"].as_array_mut() {
+            if i < a.len() {
+                a.remove(i);
+            }
+        }
+    }
+    if let Some(v) = &action.remove_address {
+        if let Some(a) = doc["spec"]["addresses"].as_array_mut() {
+            a.retain(|x| x["value"] != v.as_str());
+        }
+    }
+    Ok(())
+}
+
+/// The value at a path like `spec.rules[0].backendRefs[0].name`, created when absent.
+fn slot<'a>(doc: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
+    let mut cur = doc;
+    for part in path.split('.') {
+        let (key, indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !cur.is_object() {
+            *cur = Value::Object(Default::default());
+        }
+        cur = cur
+            .as_object_mut()
+            .ok_or_else(|| format!("{path}: not an object at {key}"))?
+            .entry(key.to_string())
+            .or_insert(Value::Null);
+        for idx in indexes.split('[').filter(|s| !s.is_empty()) {
+            let n: usize = idx
+                .trim_end_matches(']')
+                .parse()
+                .map_err(|_| format!("{path}: bad index {idx}"))?;
+            cur = cur
+                .as_array_mut()
+                .and_then(|a| a.get_mut(n))
+                .ok_or_else(|| format!("{path}: no element {n} under {key}"))?;
+        }
+    }
+    Ok(cur)
+}
+
+/// A PEM-shaped stand-in. gwsim checks certificate Secrets for PEM blocks but does not
+/// terminate TLS yet, so the setup objects need the shape, not real key material.
+fn pem(label: &str, subject: &str) -> String {
+    let body: String = format!("gwsim conformance stand-in for {subject}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+}
+
+/// The Secrets and ConfigMaps upstream creates at suite setup (FORMAT.md, normalisation).
+fn setup_objects() -> Vec<Value> {
+    let infra = "gateway-conformance-infra";
+    let secrets = [
+        ("gateway-conformance-web-backend", "certificate"),
+        (infra, "tls-validity-checks-certificate"),
+        (infra, "tls-validity-checks-client-certificate"),
+        (infra, "tls-validity-checks-per-port-client-certificate"),
+        (infra, "tls-checks-client-certificate"),
+        (infra, "tls-checks-certificate"),
+        (infra, "tls-passthrough-checks-certificate"),
+        (
+            "gateway-conformance-app-backend",
+            "tls-passthrough-checks-certificate",
+        ),
+        (infra, "tls-terminate-checks-certificate"),
+    ];
+    let config_maps = [
+        ("gateway-conformance-web-backend", "web-backend-cm"),
+        (infra, "tls-validity-checks-ca-certificate"),
+        (infra, "tls-validity-checks-per-port-ca-certificate"),
+        (infra, "tls-checks-ca-certificate"),
+        (infra, "mismatch-ca-certificate"),
+    ];
+    let mut out: Vec<Value> = secrets
+        .iter()
+        .map(|(ns, name)| {
+            serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "kubernetes.io/tls",
+                "metadata": {"name": name, "namespace": ns},
+                "stringData": {
+                    "tls.crt": pem("CERTIFICATE", name),
+                    "tls.key": pem("PRIVATE KEY", name),
+                },
+            })
+        })
+        .collect();
+    out.extend(config_maps.iter().map(|(ns, name)| {
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": ns},
+            "data": {"ca.crt": pem("CERTIFICATE", name)},
+        })
+    }));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_walks_keys_and_indexes() {
+        let mut v = serde_json::json!({"spec": {"rules": [{"backendRefs": [{"name": "a"}]}]}});
+        *slot(&mut v, "spec.rules[0].backendRefs[0].name").expect("slot") = "b".into();
+        assert_eq!(v["spec"]["rules"][0]["backendRefs"][0]["name"], "b");
+        *slot(&mut v, "spec.description").expect("slot") = "new".into();
+        assert_eq!(v["spec"]["description"], "new");
+        assert!(slot(&mut v, "spec.rules[3].x").is_err());
+    }
+
+    #[test]
+    fn gateways_get_the_class() {
+        let g = normalise(
+            serde_json::json!({"kind": "Gateway", "spec": {"gatewayClassName": "{GATEWAY_CLASS_NAME}"}}),
+            "c",
+        );
+        assert_eq!(g["spec"]["gatewayClassName"], CLASS_NAME);
+        let c = normalise(serde_json::json!({"kind": "GatewayClass", "spec": {}}), "c");
+        assert_eq!(c["spec"]["controllerName"], "c");
+    }
+}

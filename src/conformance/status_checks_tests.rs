@@ -1,0 +1,75 @@
+//! Tests of the status checks against small hand-made snapshots.
+
+use super::case::StatusCheck;
+use super::status_checks::{run, ObjView, World};
+use serde_json::json;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn world(route_status: Value, generation: i64) -> World {
+    let mut objects = BTreeMap::new();
+    objects.insert(
+        "HTTPRoute ns/r".to_string(),
+        ObjView {
+            namespace: "ns".into(),
+            generation,
+            status: route_status,
+            annotations: BTreeMap::new(),
+        },
+    );
+    World {
+        objects,
+        pods: BTreeMap::new(),
+        controller_name: "c".into(),
+    }
+}
+
+fn parent(name: &str, gen: i64) -> Value {
+    json!({
+        "controllerName": "c",
+        "parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": name, "namespace": "ns"},
+        "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "observedGeneration": gen}],
+    })
+}
+
+fn check(yaml: &str) -> StatusCheck {
+    let v: Value = serde_norway::from_str(yaml).expect("yaml");
+    serde_json::from_value(v).expect("check")
+}
+
+const PARENTS: &str = "
+check: route_parents
+route: ns/r
+parents:
+- parentRef: {group: gateway.networking.k8s.io, kind: Gateway, namespace: ns, name: gw}
+  controllerName: ${CONTROLLER_NAME}
+  conditions: [{type: Accepted, status: 'True', reason: Accepted}]
+";
+
+#[test]
+fn route_parents_finds_each_expected_parent_and_needs_fresh_conditions() {
+    let c = check(PARENTS);
+    let none = BTreeMap::new();
+    let w = world(json!({"parents": [parent("other", 2), parent("gw", 2)]}), 2);
+    assert_eq!(run(&c, &w, &none), Ok(()));
+    let stale = world(json!({"parents": [parent("gw", 1)]}), 2);
+    let e = run(&c, &stale, &none).expect_err("stale");
+    assert!(e.contains("observedGeneration 1"), "{e}");
+    let missing = world(json!({"parents": [parent("other", 2)]}), 2);
+    assert!(run(&c, &missing, &none).is_err());
+}
+
+#[test]
+fn route_condition_and_generation_changed() {
+    let c = check(
+        "{check: route_condition, route: ns/r, parentGateway: ns/gw, condition: {type: Accepted, status: 'False'}}",
+    );
+    let w = world(json!({"parents": [parent("gw", 3)]}), 3);
+    let e = run(&c, &w, &BTreeMap::new()).expect_err("accepted is True");
+    assert!(e.contains("expected Accepted=False"), "{e}");
+    let g = check("{check: generation_changed, object: HTTPRoute ns/r}");
+    let before: BTreeMap<String, i64> = [("HTTPRoute ns/r".to_string(), 2)].into();
+    assert_eq!(run(&g, &w, &before), Ok(()));
+    let same: BTreeMap<String, i64> = [("HTTPRoute ns/r".to_string(), 3)].into();
+    assert!(run(&g, &w, &same).is_err());
+}

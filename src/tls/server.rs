@@ -1,0 +1,128 @@
+//! TLS termination for one HTTPS port: the certificate is chosen by SNI among the listeners
+//! sharing the port, by the same hostname specificity as routing.
+
+use rustls::crypto::ring::sign::any_supported_type;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::sync::Arc;
+
+/// A certificate chain and key, PEM encoded, for one listener hostname.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Material {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+/// Parses PEM material into a rustls key; `Err` says what is wrong with it.
+pub fn certified_key(m: &Material) -> Result<Arc<CertifiedKey>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(m.cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("tls.crt: {e}"))?;
+    if certs.is_empty() {
+        return Err("tls.crt holds no certificate".into());
+    }
+    let key =
+        PrivateKeyDer::from_pem_slice(m.key_pem.as_bytes()).map_err(|e| format!("tls.key: {e}"))?;
+    let signing = any_supported_type(&key).map_err(|e| format!("tls.key: {e}"))?;
+    Ok(Arc::new(CertifiedKey::new(certs, signing)))
+}
+
+/// Picks the certificate of the most specific listener hostname matching the SNI.
+#[derive(Debug)]
+pub struct SniResolver {
+    /// (listener hostname or None for any, key), most specific first.
+    entries: Vec<(Option<String>, Arc<CertifiedKey>)>,
+}
+
+impl SniResolver {
+    /// `entries` must be ordered most specific first, as the routing table orders listeners.
+    pub fn new(entries: Vec<(Option<String>, Arc<CertifiedKey>)>) -> SniResolver {
+        SniResolver { entries }
+    }
+
+    /// The index of the listener whose certificate serves `sni`.
+    pub fn pick(&self, sni: Option<&str>) -> Option<usize> {
+        match sni {
+            Some(name) => {
+                let name = name.to_ascii_lowercase();
+                self.entries.iter().position(|(h, _)| {
+                    h.as_deref()
+                        .is_none_or(|h| crate::dataplane::matcher::host_matches(h, &name))
+                })
+            }
+            // Without SNI, a listener without hostname serves; else the first.
+            None => {
+                self.entries
+                    .iter()
+                    .position(|(h, _)| h.is_none())
+                    .or(if self.entries.is_empty() {
+                        None
+                    } else {
+                        Some(0)
+                    })
+            }
+        }
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let i = self.pick(hello.server_name())?;
+        self.entries.get(i).map(|(_, k)| k.clone())
+    }
+}
+
+/// A rustls server configuration for a port, with ALPN `h2` and `http/1.1`.
+pub fn server_config(resolver: SniResolver) -> Result<Arc<rustls::ServerConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::ca::ProjectCa;
+
+    #[test]
+    fn issued_certificates_load_and_sni_picks_the_most_specific() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = ProjectCa::load_or_create(dir.path()).expect("ca");
+        let (cert, key) = ca.issue(&["*.example.com".into()]).expect("issue");
+        let k = certified_key(&Material {
+            cert_pem: cert,
+            key_pem: key,
+        })
+        .expect("parses");
+        let resolver = SniResolver::new(vec![
+            (Some("foo.example.com".into()), k.clone()),
+            (Some("*.example.com".into()), k.clone()),
+            (None, k),
+        ]);
+        assert_eq!(resolver.pick(Some("foo.example.com")), Some(0));
+        assert_eq!(resolver.pick(Some("bar.example.com")), Some(1));
+        assert_eq!(resolver.pick(Some("other.org")), Some(2));
+        assert_eq!(resolver.pick(None), Some(2));
+        // The CA is created once and reused.
+        let again = ProjectCa::load_or_create(dir.path()).expect("ca");
+        assert_eq!(again.cert_pem, ca.cert_pem);
+        assert!(server_config(SniResolver::new(Vec::new())).is_ok());
+    }
+
+    #[test]
+    fn bad_pem_is_reported() {
+        let err = certified_key(&Material {
+            cert_pem: "nope".into(),
+            key_pem: "nope".into(),
+        })
+        .expect_err("invalid");
+        assert!(err.contains("tls.crt"), "{err}");
+    }
+}
