@@ -51,6 +51,7 @@ async fn health_readiness_and_objects_with_stamped_status() {
     insta::assert_json_snapshot!("gateways", gateways, {
         ".**.lastTransitionTime" => "[time]",
         ".**.creationTimestamp" => "[time]",
+        ".**.uid" => "[uid]",
     });
     let one = json(
         &h,
@@ -82,7 +83,8 @@ async fn routing_pods_logs_and_diagnostics() {
         ".**.startTime" => "[time]",
         ".**.startedAt" => "[time]",
         ".**.lastTransitionTime" => "[time]",
-        ".**.servedAt" => "[addr]",
+        ".**.uid" => "[uid]",
+        ".**[\"gwsim.dev/listening\"]" => "[addrs]",
     });
     let name = pods["items"][0]["metadata"]["name"]
         .as_str()

@@ -1,9 +1,10 @@
 //! Objects as the admin API serves them: the stored object with its status, every condition
 //! stamped with the time it last changed, plus the running fake pods shaped as Pods.
+//! Selection is here; rendering is the Kubernetes API's (`kube::view`).
 
 use super::resources::Resource;
-use crate::runtime::sim::{PodView, State};
-use serde_json::{json, Map, Value};
+use crate::runtime::sim::State;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -55,32 +56,19 @@ impl PodClock {
 }
 
 /// The objects `filter` selects, in kind, namespace, name order, pods after Deployments.
+/// Objects are rendered by the Kubernetes API's own renderer, so `gwsim get` and kubectl
+/// see the same objects.
 pub fn list(state: &State, filter: &Filter, pod_times: &BTreeMap<String, String>) -> Vec<Value> {
-    let fallback = state
-        .last_reload
-        .as_ref()
-        .map(|r| r.time.clone())
-        .unwrap_or_default();
     let mut out: Vec<Value> = Vec::new();
     let mut pods_done = false;
     for o in state.store.objects.values() {
-        let resource = Resource::Object(o.key.kind);
         if !pods_done && o.key.kind > crate::model::Kind::Deployment {
             out.extend(pods(state, filter, pod_times));
             pods_done = true;
         }
-        if !filter.wants(resource, &o.key.namespace, &o.key.name) {
-            continue;
+        if filter.wants(Resource::Object(o.key.kind), &o.key.namespace, &o.key.name) {
+            out.push(crate::kube::view::store_object(o, state));
         }
-        let mut value = o.body.to_json();
-        if let (Some(map), Some(status)) =
-            (value.as_object_mut(), state.translation.status.get(&o.key))
-        {
-            let mut s = state.transitions.stamped(&o.key, status);
-            crate::render::stamp_conditions(&mut s, &fallback);
-            map.insert("status".into(), s);
-        }
-        out.push(value);
     }
     if !pods_done {
         out.extend(pods(state, filter, pod_times));
@@ -94,85 +82,11 @@ fn pods(state: &State, filter: &Filter, times: &BTreeMap<String, String>) -> Vec
         .iter()
         .filter(|p| filter.wants(Resource::Pod, &p.namespace, &p.name))
         .map(|p| {
-            let created = times
+            let born = times
                 .get(&format!("{}/{}", p.namespace, p.name))
-                .cloned()
+                .map(String::as_str)
                 .unwrap_or_default();
-            pod_json(state, p, &created)
+            crate::kube::view::pod(p, state, born)
         })
         .collect()
-}
-
-/// A running fake pod as `kubectl get pod -o json` would show it.
-pub fn pod_json(state: &State, pod: &PodView, created: &str) -> Value {
-    let plan = state.translation.pods.deployments.get(&pod.deployment);
-    let mut labels: Map<String, Value> = plan
-        .map(|d| {
-            d.labels
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(d) = plan {
-        labels.insert(
-            "pod-template-hash".into(),
-            Value::String(d.template_hash.clone()),
-        );
-    }
-    let containers = deployment_containers(state, &pod.deployment);
-    let statuses: Vec<Value> = containers
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            json!({
-                "name": c.get("name").cloned().unwrap_or(Value::Null),
-                "image": c.get("image").cloned().unwrap_or(Value::Null),
-                "ready": true,
-                "started": true,
-                "restartCount": 0,
-                "state": {"running": {"startedAt": created}},
-            })
-        })
-        .collect();
-    let ip = pod
-        .addrs
-        .values()
-        .next()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let owner = pod.deployment.split_once('/').map(|(_, n)| n).unwrap_or("");
-    json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod.name,
-            "namespace": pod.namespace,
-            "labels": labels,
-            "creationTimestamp": created,
-            "annotations": {"gwsim.dev/deployment": owner, "gwsim.dev/replica": pod.replica.to_string()},
-        },
-        "spec": {"containers": containers},
-        "status": {
-            "phase": "Running",
-            "podIP": ip,
-            "startTime": created,
-            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": created}],
-            "containerStatuses": statuses,
-            "ports": pod.addrs.iter().map(|(port, addr)| json!({"containerPort": port, "servedAt": addr.to_string()})).collect::<Vec<_>>(),
-        },
-    })
-}
-
-fn deployment_containers(state: &State, deployment: &str) -> Value {
-    let Some((ns, name)) = deployment.split_once('/') else {
-        return Value::Array(Vec::new());
-    };
-    state
-        .store
-        .get(crate::model::Kind::Deployment, ns, name)
-        .map(|o| o.body.to_json())
-        .and_then(|v| v.pointer("/spec/template/spec/containers").cloned())
-        .unwrap_or(Value::Array(Vec::new()))
 }

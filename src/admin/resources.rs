@@ -1,7 +1,8 @@
 //! The resource names kubectl users type (`gtw`, `gateways`, `httproute`, `svc`, ...) and the
-//! names kubectl prints back (`gateway.gateway.networking.k8s.io/x`, `gateways/x`). One
-//! catalogue for the admin API's filters and the `get`/`wait` commands.
+//! names kubectl prints back (`gateway.gateway.networking.k8s.io/x`, `gateways/x`), for the
+//! admin API's filters and the `get`/`wait` commands, over the Kubernetes API's catalogue.
 
+use crate::kube::resources::{Backing, Resource as Served, RESOURCES};
 use crate::model::Kind;
 
 /// What a resource name refers to: a stored kind, or the running fake pods.
@@ -11,108 +12,52 @@ pub enum Resource {
     Pod,
 }
 
-/// (resource, plural, singular, short names) as the API server's discovery lists them.
-const CATALOGUE: &[(Resource, &str, &str, &[&str])] = &[
-    (
-        Resource::Object(Kind::Namespace),
-        "namespaces",
-        "namespace",
-        &["ns"],
-    ),
-    (
-        Resource::Object(Kind::GatewayClass),
-        "gatewayclasses",
-        "gatewayclass",
-        &["gc"],
-    ),
-    (
-        Resource::Object(Kind::Gateway),
-        "gateways",
-        "gateway",
-        &["gtw"],
-    ),
-    (
-        Resource::Object(Kind::HttpRoute),
-        "httproutes",
-        "httproute",
-        &[],
-    ),
-    (
-        Resource::Object(Kind::ReferenceGrant),
-        "referencegrants",
-        "referencegrant",
-        &["refgrant"],
-    ),
-    (
-        Resource::Object(Kind::Service),
-        "services",
-        "service",
-        &["svc"],
-    ),
-    (
-        Resource::Object(Kind::Deployment),
-        "deployments",
-        "deployment",
-        &["deploy"],
-    ),
-    (Resource::Pod, "pods", "pod", &["po"]),
-    (
-        Resource::Object(Kind::EndpointSlice),
-        "endpointslices",
-        "endpointslice",
-        &[],
-    ),
-    (Resource::Object(Kind::Secret), "secrets", "secret", &[]),
-    (
-        Resource::Object(Kind::ConfigMap),
-        "configmaps",
-        "configmap",
-        &["cm"],
-    ),
-];
-
 impl Resource {
     /// Resolves what a user typed: plural, singular, short name or kind, case-insensitively,
-    /// optionally qualified by its group (`gateways.gateway.networking.k8s.io`).
+    /// optionally qualified by its group (`gateways.gateway.networking.k8s.io`). Names come
+    /// from the Kubernetes API's catalogue, so both front ends accept the same ones.
     pub fn parse(text: &str) -> Option<Resource> {
         let lower = text.to_ascii_lowercase();
         let (name, group) = match lower.split_once('.') {
             Some((n, g)) => (n.to_string(), Some(g.to_string())),
             None => (lower, None),
         };
-        CATALOGUE
+        RESOURCES
             .iter()
-            .find(|(r, plural, singular, short)| {
-                let named = name == *plural
-                    || name == *singular
-                    || short.contains(&name.as_str())
-                    || name == r.kind_name().to_ascii_lowercase();
-                named && group.as_deref().is_none_or(|g| g == r.group())
+            .filter(|r| {
+                name == r.plural
+                    || name == r.singular
+                    || r.short_names.contains(&name.as_str())
+                    || name == r.kind.to_ascii_lowercase()
             })
-            .map(|(r, ..)| *r)
+            .filter(|r| group.as_deref().is_none_or(|g| g == r.group))
+            .find_map(|r| match r.backing {
+                Backing::Store(k) => Some(Resource::Object(k)),
+                Backing::Pods => Some(Resource::Pod),
+                Backing::Crds => None,
+            })
     }
 
-    /// Every resource `get all`-style listings walk, in catalogue order.
-    pub fn all() -> impl Iterator<Item = Resource> {
-        CATALOGUE.iter().map(|(r, ..)| *r)
-    }
-
-    fn entry(self) -> (&'static str, &'static str) {
-        CATALOGUE
+    /// Its entry in the Kubernetes API's catalogue (columns, names).
+    pub fn served(self) -> &'static Served {
+        let backing = match self {
+            Resource::Object(k) => Backing::Store(k),
+            Resource::Pod => Backing::Pods,
+        };
+        RESOURCES
             .iter()
-            .find(|(r, ..)| *r == self)
-            .map(|(_, p, s, _)| (*p, *s))
-            .unwrap_or(("", ""))
+            .find(|r| r.backing == backing)
+            .unwrap_or(&RESOURCES[0])
     }
 
     /// The plural resource name (`gateways`).
     pub fn plural(self) -> &'static str {
-        self.entry().0
+        self.served().plural
     }
 
     /// The singular resource name (`gateway`).
     pub fn singular(self) -> &'static str {
-        self.entry().1
+        self.served().singular
     }
 
     /// The `kind:` of its objects.

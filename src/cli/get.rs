@@ -185,21 +185,7 @@ pub async fn get(args: &GetArgs, out: &mut String, err: &mut String) -> i32 {
     };
     match format {
         Format::Table { wide } => {
-            let pods = if resource == Resource::Object(crate::model::Kind::Deployment) {
-                fetch(&client, "/api/objects?kind=pods")
-                    .await
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            let rows = super::table::rows(
-                resource,
-                &selected,
-                &pods,
-                wide,
-                all,
-                jiff::Timestamp::now(),
-            );
+            let rows = super::table::rows(resource, &selected, wide, all, jiff::Timestamp::now());
             out.push_str(&super::table::format(&rows));
         }
         Format::Yaml => out.push_str(&crate::yaml::to_string(&document)),

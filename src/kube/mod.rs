@@ -13,9 +13,9 @@ mod openapi;
 mod patch;
 mod protobuf;
 mod query;
-mod resources;
-mod tables;
-mod view;
+pub(crate) mod resources;
+pub(crate) mod tables;
+pub(crate) mod view;
 mod watch;
 mod write;
 

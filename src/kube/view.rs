@@ -187,7 +187,8 @@ fn uid(seed: &str) -> String {
     )
 }
 
-fn store_object(o: &Object, state: &State) -> Value {
+/// A store object as the API serves it: status with transition times, server metadata.
+pub(crate) fn store_object(o: &Object, state: &State) -> Value {
     let mut v = o.body.to_json();
     let created = o
         .meta()
@@ -236,7 +237,8 @@ fn store_object(o: &Object, state: &State) -> Value {
     v
 }
 
-fn pod(p: &PodView, state: &State, born: &str) -> Value {
+/// A fake pod as a Pod, created at `born`.
+pub(crate) fn pod(p: &PodView, state: &State, born: &str) -> Value {
     let plan = state.translation.pods.deployments.get(&p.deployment);
     let mut labels = plan.map(|d| d.labels.clone()).unwrap_or_default();
     let hash = plan.map(|d| d.template_hash.clone()).unwrap_or_default();
