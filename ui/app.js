@@ -108,8 +108,14 @@ function graphModel(v) {
       for (const b of rule.backends) {
         const svc = b.name.replace(/:\d+$/, "");
         edges.push({ from: uid, to: "svc:" + svc, health: b.problem ? "unhealthy" : "healthy",
-          label: [`weight ${pct(b.weightShare)}`, `seen ${pct(b.share)}`] });
+          problem: b.problem, label: [`weight ${pct(b.weightShare)}`, `seen ${pct(b.share)}`] });
       }
+    }
+  }
+  // A backend whose Service does not exist still gets a (red) node, so its edge shows.
+  for (const e of edges.filter((e) => e.to.startsWith("svc:"))) {
+    if (!v.services.some((s) => "svc:" + s.name === e.to)) {
+      add(4, e.to, "Service", e.to.slice(4), "unhealthy", [e.problem || "not found"], "not found");
     }
   }
   for (const s of v.services) {

@@ -61,6 +61,10 @@ fn app(handle: Handle) -> (Router, AdminState) {
         pods: Arc::default(),
         rates: Arc::default(),
     };
+    // Pods running now were born no later than now; the sampler notes later ones.
+    state
+        .pods
+        .observe(&state.handle.state(), &crate::runtime::clock::now_rfc3339());
     let router = Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::app))
@@ -130,7 +134,7 @@ pub async fn serve(handle: Handle, addr: SocketAddr) -> std::io::Result<Server> 
                     tracing::warn!("admin server stopped: {e}");
                 }
             }
-            () = view::sample(state.handle.clone(), state.rates.clone()) => {}
+            () = view::sample(state.handle.clone(), state.rates.clone(), state.pods.clone()) => {}
         }
     });
     Ok(Server { addr, stop, task })
@@ -218,4 +222,17 @@ pub async fn start(
         server,
         dir: dir.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exposure_warning;
+
+    #[test]
+    fn only_non_loopback_addresses_warn() {
+        let at = |a: &str| exposure_warning(a.parse().expect("addr"));
+        assert_eq!(at("127.0.0.1:0"), None);
+        assert_eq!(at("[::1]:9000"), None);
+        assert!(at("0.0.0.0:9000").is_some_and(|w| w.contains("no authentication")));
+    }
 }

@@ -82,12 +82,18 @@ pub(super) async fn get(
 
 /// Samples the counters every [`SAMPLE_EVERY`] into `rates`, on the admin server's own
 /// monotonic clock, until the task is dropped.
-pub(super) async fn sample(handle: Handle, rates: Arc<Mutex<Rates>>) {
+/// Also notes when new pods first show up, for their creation time.
+pub(super) async fn sample(
+    handle: Handle,
+    rates: Arc<Mutex<Rates>>,
+    pods: Arc<super::objects::PodClock>,
+) {
     let started = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        pods.observe(&handle.state(), &crate::runtime::clock::now_rfc3339());
         let snapshot = handle.stats().snapshot();
         let at = started.elapsed().as_secs_f64();
         match rates.lock() {
