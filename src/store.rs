@@ -59,18 +59,30 @@ impl Store {
                 file.decoded.objects.iter().map(|o| o.key.clone()).collect();
             store.diagnostics.extend(file.decoded.diagnostics);
             candidates.extend(file.decoded.objects);
-            if !file.decoded.syntax_ok {
-                if let Some(prev) = previous {
-                    candidates.extend(
-                        prev.objects
-                            .values()
-                            .filter(|o| o.origin.file == file.path && !fresh_keys.contains(&o.key))
-                            .map(|o| Object {
-                                stale: true,
-                                ..o.clone()
-                            }),
-                    );
+            // A file that stops parsing keeps its last good objects. So does a file that is
+            // suddenly empty: editors that save in place truncate before they write, and a
+            // reload in between must not drop every route the file held. Deleting the file
+            // is how its objects go away.
+            let keep_last = !file.decoded.syntax_ok || file.decoded.blank;
+            if let (true, Some(prev)) = (keep_last, previous) {
+                let kept: Vec<Object> = prev
+                    .objects
+                    .values()
+                    .filter(|o| o.origin.file == file.path && !fresh_keys.contains(&o.key))
+                    .map(|o| Object {
+                        stale: true,
+                        ..o.clone()
+                    })
+                    .collect();
+                if file.decoded.blank && !kept.is_empty() {
+                    store.diagnostics.push(Diagnostic::warning(
+                        &file.path,
+                        None,
+                        None,
+                        "the file is empty: its last objects stay until it has content again or is deleted",
+                    ));
                 }
+                candidates.extend(kept);
             }
         }
         for object in candidates {

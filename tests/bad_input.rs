@@ -255,3 +255,43 @@ fn stale_objects_of_a_broken_file_are_kept_until_fixed() {
     assert!(kept.stale);
     assert_eq!(second.diagnostics().filter(|d| d.is_error()).count(), 1);
 }
+
+#[test]
+fn a_file_emptied_in_place_keeps_its_objects_until_it_has_content_or_is_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("svc.yaml");
+    let mut history = History::default();
+    std::fs::write(&file, GOOD_SERVICE).expect("write");
+    let first = pipeline::run(
+        dir.path(),
+        &Options::default(),
+        None,
+        &mut history,
+        "2026-01-01T00:00:00Z",
+    );
+    // An editor saving in place truncates first: a reload may see the empty file.
+    std::fs::write(&file, "").expect("truncate");
+    let second = pipeline::run(
+        dir.path(),
+        &Options::default(),
+        Some(&first.store),
+        &mut history,
+        "2026-01-01T00:00:01Z",
+    );
+    assert!(second
+        .store
+        .get(Kind::Service, "app", "good")
+        .is_some_and(|o| o.stale));
+    assert!(second
+        .diagnostics()
+        .any(|d| d.file == "svc.yaml" && d.message.contains("empty")));
+    std::fs::remove_file(&file).expect("rm");
+    let third = pipeline::run(
+        dir.path(),
+        &Options::default(),
+        Some(&second.store),
+        &mut history,
+        "2026-01-01T00:00:02Z",
+    );
+    assert!(third.store.get(Kind::Service, "app", "good").is_none());
+}

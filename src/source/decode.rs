@@ -13,6 +13,8 @@ pub struct Decoded {
     pub diagnostics: Vec<Diagnostic>,
     /// False when a document had a YAML syntax error: its objects are unknown.
     pub syntax_ok: bool,
+    /// True when the file holds no document at all (empty, or comments only).
+    pub blank: bool,
 }
 
 /// Decodes every document of a file.
@@ -21,7 +23,9 @@ pub fn decode_file(file: &str, text: &str, default_namespace: &str) -> Decoded {
         syntax_ok: true,
         ..Decoded::default()
     };
-    for doc in yaml::split_documents(text) {
+    let docs = yaml::split_documents(text);
+    out.blank = docs.is_empty();
+    for doc in docs {
         decode_document(file, &doc, default_namespace, &mut out);
     }
     out

@@ -74,6 +74,7 @@ fn unreadable(rel: &str, message: String) -> Decoded {
         objects: Vec::new(),
         diagnostics: vec![Diagnostic::error(rel, None, None, message)],
         syntax_ok: false,
+        blank: false,
     }
 }
 

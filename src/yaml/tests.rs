@@ -1,3 +1,5 @@
+//! Unit tests of document splitting, position lookup and typed decoding.
+
 use super::*;
 
 #[test]
