@@ -7,4 +7,5 @@ pub mod matcher;
 pub mod proxy;
 pub mod respond;
 pub mod table;
+pub mod tls;
 pub mod upstream;

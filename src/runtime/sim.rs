@@ -7,6 +7,7 @@ use crate::controller::Translation;
 use crate::dataplane::listener::{self, Bound, ListenerHandle, PortMapping};
 use crate::dataplane::proxy::Proxy;
 use crate::dataplane::table::{self, Counters, Endpoint, PortKey};
+use crate::dataplane::tls::TlsPorts;
 use crate::ir::{DeploymentPlan, EndpointIr, PodBehaviour};
 use crate::pipeline::{self, Options, Pass};
 use crate::pods::{self, naming, PodSpec, RunningPod};
@@ -41,6 +42,8 @@ struct PodSlot {
 pub struct Sim {
     options: SimOptions,
     proxy: Arc<Proxy>,
+    /// Live certificates of HTTPS ports, swapped per port on reload.
+    tls: TlsPorts,
     counters: Counters,
     stats: Arc<crate::stats::Registry>,
     events: Arc<EventLog>,
@@ -67,6 +70,7 @@ impl Sim {
         let mut sim = Sim {
             options,
             proxy: Arc::new(Proxy::new()),
+            tls: TlsPorts::default(),
             counters: Counters::default(),
             stats: Arc::new(crate::stats::Registry::default()),
             events: Arc::new(EventLog::default()),
@@ -229,6 +233,9 @@ impl Sim {
     }
 
     async fn sync_listeners(&mut self) {
+        for e in self.tls.update(&self.pass.translation.routing) {
+            self.events.push(EventKind::Listener, format!("TLS: {e}"));
+        }
         let wanted: BTreeMap<PortKey, &'static str> = self
             .pass
             .translation
@@ -270,7 +277,9 @@ impl Sim {
                         self.bind_notes.insert(key.clone(), n);
                     }
                     self.bind_failures.remove(&key);
-                    let handle = listener::serve(socket, key.clone(), self.proxy.clone(), scheme);
+                    let tls = self.tls.get(&key);
+                    let handle =
+                        listener::serve(socket, key.clone(), self.proxy.clone(), scheme, tls);
                     self.events.push(
                         EventKind::Listener,
                         format!("listening on {} for {}:{}", handle.addr, key.0, key.1),
