@@ -1,8 +1,9 @@
-//! The command line: `gwsim check`, `gwsim up`, and friends.
+//! The command line: `gwsim check`, `gwsim up`, `gwsim tls`, and friends.
 
 mod check;
 mod conformance;
 mod sample;
+mod tls;
 mod up;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -53,6 +54,9 @@ pub enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// The project's local CA and certificate Secrets for HTTPS listeners.
+    #[command(subcommand)]
+    Tls(tls::TlsCommand),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -79,5 +83,6 @@ pub fn run(cli: Cli) -> i32 {
             }
         },
         Command::Init { dir } => sample::init(&dir),
+        Command::Tls(cmd) => tls::run(cmd),
     }
 }
