@@ -53,6 +53,8 @@ pub struct Sim {
     pass: Pass,
     pods: BTreeMap<(String, usize), PodSlot>,
     listeners: BTreeMap<PortKey, ListenerHandle>,
+    /// The listeners serving TLS.
+    tls_listeners: BTreeSet<PortKey>,
     /// Notes and failures from binding, by port.
     bind_notes: BTreeMap<PortKey, String>,
     bind_failures: BTreeMap<PortKey, String>,
@@ -80,6 +82,7 @@ impl Sim {
             pass: Pass::default(),
             pods: BTreeMap::new(),
             listeners: BTreeMap::new(),
+            tls_listeners: BTreeSet::new(),
             bind_notes: BTreeMap::new(),
             bind_failures: BTreeMap::new(),
             generation: 0,
@@ -256,18 +259,31 @@ impl Sim {
         let gone: Vec<PortKey> = self
             .listeners
             .keys()
-            .filter(|k| !wanted.contains_key(*k))
+            // A port that switched between HTTP and HTTPS is reopened in its new mode.
+            .filter(|k| {
+                wanted
+                    .get(*k)
+                    .is_none_or(|s| (*s == "https") != self.tls_listeners.contains(*k))
+            })
             .cloned()
             .collect();
         for k in gone {
             if let Some(h) = self.listeners.remove(&k) {
                 h.stop().await;
             }
+            self.tls_listeners.remove(&k);
             self.bind_notes.remove(&k);
         }
         self.bind_failures.retain(|k, _| wanted.contains_key(k));
         for (key, scheme) in wanted {
             if self.listeners.contains_key(&key) {
+                continue;
+            }
+            let tls = self.tls.get(&key);
+            if scheme == "https" && tls.is_none() {
+                // Never serve an HTTPS port in cleartext.
+                self.bind_failures
+                    .insert(key, "no usable TLS certificate for this port".into());
                 continue;
             }
             match listener::bind(&key, self.options.ports) {
@@ -277,7 +293,9 @@ impl Sim {
                         self.bind_notes.insert(key.clone(), n);
                     }
                     self.bind_failures.remove(&key);
-                    let tls = self.tls.get(&key);
+                    if tls.is_some() {
+                        self.tls_listeners.insert(key.clone());
+                    }
                     let handle =
                         listener::serve(socket, key.clone(), self.proxy.clone(), scheme, tls);
                     self.events.push(
