@@ -316,3 +316,40 @@ fn tls_commands_print_the_project_ca_and_secrets_it_signed() {
     };
     gwsim::tls::server::certified_key(&material).expect("a loadable certificate and key");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_switched_from_http_to_https_is_reopened_with_tls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = ProjectCa::generate().expect("CA");
+    write_case(dir.path(), &ca);
+    let plain = GATEWAY.replace(
+        "  - name: a\n    hostname: a.example.com\n    port: 443\n    protocol: HTTPS\n    tls: {certificateRefs: [{name: a-cert}]}\n  - name: any\n    port: 443\n    protocol: HTTPS\n    tls: {certificateRefs: [{name: any-cert}]}\n",
+        "  - {name: any, port: 443, protocol: HTTP}\n",
+    );
+    assert_ne!(plain, GATEWAY);
+    std::fs::write(dir.path().join("gateway.yaml"), &plain).expect("write");
+    let h = spawn(options(dir.path(), 3, 83), true).await;
+    let s = h.state();
+    let bound = |s: &gwsim::runtime::sim::State| {
+        s.listeners
+            .iter()
+            .find(|l| l.port == 443)
+            .and_then(|l| l.bound)
+            .expect("443 bound")
+    };
+    let mut c = common::Client::connect(bound(&s)).await;
+    assert_eq!(c.get("b.example.com", "/").await.status, 200);
+
+    std::fs::write(dir.path().join("gateway.yaml"), GATEWAY).expect("write");
+    let s = tokio::time::timeout(
+        Duration::from_secs(10),
+        h.wait_for_generation(s.generation + 1),
+    )
+    .await
+    .expect("a reload within 10 s");
+    let tls = handshake(bound(&s), &ca.cert_pem, "b.example.com", &[])
+        .await
+        .expect("the port now speaks TLS");
+    let mut c = http1(tls).await;
+    assert_eq!(get(&mut c, "b.example.com", "/").await.0, 200);
+}

@@ -122,3 +122,77 @@ pub async fn accept(
         .map(str::to_ascii_lowercase);
     Some((stream, TlsInfo { sni }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{ListenerIr, ListenerTls};
+    use crate::tls::ca::ProjectCa;
+
+    fn port(port: u16, m: &Material) -> PortIr {
+        PortIr {
+            gateway: "ns/gw".into(),
+            address: "127.0.0.1".into(),
+            port,
+            protocol: Protocol::Https,
+            listeners: vec![ListenerIr {
+                name: "https".into(),
+                hostname: None,
+                virtual_hosts: Vec::new(),
+                tls: Some(ListenerTls {
+                    certificate_refs: vec!["ns/cert".into()],
+                    certificates: vec![m.clone()],
+                }),
+            }],
+        }
+    }
+
+    fn material(ca: &ProjectCa) -> Material {
+        let (cert_pem, key_pem) = ca.issue(&["a.test".into()]).expect("issue");
+        Material { cert_pem, key_pem }
+    }
+
+    #[test]
+    fn a_changed_secret_swaps_only_its_port() {
+        let ca = ProjectCa::generate().expect("CA");
+        let (m1, m2) = (material(&ca), material(&ca));
+        let ports = TlsPorts::default();
+        let mut ir = RoutingIr {
+            ports: vec![port(443, &m1), port(8443, &m1)],
+            ..RoutingIr::default()
+        };
+        assert!(ports.update(&ir).is_empty());
+        let a = ports.get(&("127.0.0.1".into(), 443)).expect("443");
+        let b = ports.get(&("127.0.0.1".into(), 8443)).expect("8443");
+        let (a0, b0) = (a.load_full(), b.load_full());
+
+        // The same inputs again: nothing is rebuilt.
+        assert!(ports.update(&ir).is_empty());
+        assert!(Arc::ptr_eq(&a0, &a.load_full()));
+
+        ir.ports[0] = port(443, &m2);
+        assert!(ports.update(&ir).is_empty());
+        assert!(
+            !Arc::ptr_eq(&a0, &a.load_full()),
+            "443 is re-keyed in place"
+        );
+        assert!(Arc::ptr_eq(&b0, &b.load_full()), "8443 is untouched");
+
+        // Unloadable material keeps the last good configuration and is reported.
+        ir.ports[0] = port(
+            443,
+            &Material {
+                cert_pem: "x".into(),
+                key_pem: "y".into(),
+            },
+        );
+        let before = a.load_full();
+        assert_eq!(ports.update(&ir).len(), 1);
+        assert!(Arc::ptr_eq(&before, &a.load_full()));
+
+        // A port that is gone is forgotten.
+        ir.ports.truncate(1);
+        ports.update(&ir);
+        assert!(ports.get(&("127.0.0.1".into(), 8443)).is_none());
+    }
+}
