@@ -21,14 +21,15 @@ use tokio_rustls::TlsConnector;
 pub struct TlsTarget {
     /// Sent as SNI and checked against the server certificate.
     pub server_name: String,
-    pub config: Arc<ClientConfig>,
+    /// `None` when the step trusts no certificate: every handshake then fails.
+    pub config: Option<Arc<ClientConfig>>,
 }
 
-/// The trust a step sets up: the PEM certificates it trusts.
+/// The trust a step sets up, as client configurations offering HTTP/1.1 or h2.
 #[derive(Clone, Debug, Default)]
 pub struct Trust {
     pub server_name: Option<String>,
-    roots: Vec<CertificateDer<'static>>,
+    configs: Option<(Arc<ClientConfig>, Arc<ClientConfig>)>,
 }
 
 impl Trust {
@@ -39,17 +40,37 @@ impl Trust {
         };
         let mut trust = Trust {
             server_name: tls["serverName"].as_str().map(str::to_string),
-            roots: Vec::new(),
+            configs: None,
         };
-        if let Some(secret) = tls["trustedServerCert"]["secret"].as_str() {
-            let key = tls["trustedServerCert"]["key"]
-                .as_str()
-                .unwrap_or("tls.crt");
-            let pem = secret_value(sim, secret, key)?;
-            trust.roots = CertificateDer::pem_slice_iter(pem.as_bytes())
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("Secret {secret} {key}: {e}"))?;
+        let Some(secret) = tls["trustedServerCert"]["secret"].as_str() else {
+            return Ok(trust);
+        };
+        let key = tls["trustedServerCert"]["key"]
+            .as_str()
+            .unwrap_or("tls.crt");
+        let pem = secret_value(sim, secret, key)?;
+        let mut roots = RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let c = c.map_err(|e| format!("Secret {secret} {key}: {e}"))?;
+            // A certificate webpki cannot use as an anchor just adds no trust.
+            let _ = roots.add(c);
         }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| format!("Secret {secret} {key}: {e}"))?;
+        let verifier = Arc::new(GoNames { inner });
+        let config = |alpn: &[u8]| -> Result<Arc<ClientConfig>, String> {
+            let mut c = ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_no_client_auth();
+            c.alpn_protocols = vec![alpn.to_vec()];
+            Ok(Arc::new(c))
+        };
+        trust.configs = Some((config(b"http/1.1")?, config(b"h2")?));
         Ok(trust)
     }
 
@@ -61,48 +82,12 @@ impl Trust {
             .map(str::to_string)
             .or_else(|| self.server_name.clone())
             .unwrap_or_else(|| crate::dataplane::matcher::normalize_host(host));
-        let mut roots = RootCertStore::empty();
-        for c in &self.roots {
-            // A certificate webpki cannot use as an anchor just adds no trust.
-            let _ = roots.add(c.clone());
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map(|inner| Arc::new(GoNames { inner }));
-        let builder = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string());
-        let mut config = match (builder, verifier) {
-            (Ok(b), Ok(v)) => b
-                .dangerous()
-                .with_custom_certificate_verifier(v)
-                .with_no_client_auth(),
-            // No usable root: a config that trusts nothing, so the handshake fails and the
-            // case reports it.
-            _ => ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map(|b| {
-                b.with_root_certificates(RootCertStore::empty())
-                    .with_no_client_auth()
-            })
-            .unwrap_or_else(|_| {
-                ClientConfig::builder()
-                    .with_root_certificates(RootCertStore::empty())
-                    .with_no_client_auth()
-            }),
-        };
-        config.alpn_protocols = if h2 {
-            vec![b"h2".to_vec()]
-        } else {
-            vec![b"http/1.1".to_vec()]
-        };
         TlsTarget {
             server_name,
-            config: Arc::new(config),
+            config: self
+                .configs
+                .as_ref()
+                .map(|(h1, h2c)| if h2 { h2c.clone() } else { h1.clone() }),
         }
     }
 }
@@ -187,7 +172,11 @@ pub async fn connect(
 ) -> Result<TlsStream<TcpStream>, String> {
     let name = ServerName::try_from(target.server_name.clone())
         .map_err(|e| format!("server name {}: {e}", target.server_name))?;
-    TlsConnector::from(target.config.clone())
+    let config = target
+        .config
+        .clone()
+        .ok_or("the step trusts no server certificate")?;
+    TlsConnector::from(config)
         .connect(name, stream)
         .await
         .map_err(|e| format!("TLS handshake: {e}"))
