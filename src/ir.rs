@@ -48,6 +48,21 @@ pub struct ListenerIr {
     pub hostname: Option<String>,
     /// Virtual hosts, most specific first: exact names, then longer wildcards, then `*`.
     pub virtual_hosts: Vec<VirtualHost>,
+    /// TLS termination, on HTTPS listeners.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ListenerTls>,
+}
+
+/// The certificates an HTTPS listener terminates TLS with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerTls {
+    /// `namespace/name` of each certificate Secret, in spec order.
+    pub certificate_refs: Vec<String>,
+    /// The PEM of those Secrets, in the same order. Kept out of the printed table: key
+    /// material has no place in goldens or the dashboard.
+    #[serde(skip)]
+    pub certificates: Vec<crate::tls::server::Material>,
 }
 
 /// The routes serving one hostname pattern on a listener, in precedence order.

@@ -1,5 +1,5 @@
 //! Runs the shared Gateway API conformance cases against in-process simulations and
-//! requires every test of a supported feature to pass (TLS tests are in the skip file).
+//! requires every test of a supported feature to pass (the few it cannot run are in the skip file).
 
 use gwsim::conformance::{report, runner};
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! The command line: `gwsim check`, `gwsim up`, and friends.
+//! The command line: `gwsim check`, `gwsim up`, `gwsim tls`, and friends.
 
 mod check;
 mod conformance;
@@ -6,6 +6,7 @@ pub mod get;
 pub mod jsonpath;
 mod sample;
 mod table;
+mod tls;
 mod up;
 pub mod wait;
 
@@ -61,6 +62,9 @@ pub enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// The project's local CA and certificate Secrets for HTTPS listeners.
+    #[command(subcommand)]
+    Tls(tls::TlsCommand),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -89,5 +93,6 @@ pub fn run(cli: Cli) -> i32 {
             }
         },
         Command::Init { dir } => sample::init(&dir),
+        Command::Tls(cmd) => tls::run(cmd),
     }
 }

@@ -4,6 +4,7 @@
 use super::case::{HttpCase, HttpStep, Mode, Repeat, Weighted};
 use super::http_client::{self, Captured, Endpoint, Outgoing};
 use super::judge::{is_redirect, judge, with_id};
+use super::tls_client::Trust;
 use crate::runtime::sim::Sim;
 use crate::sim::rng::Stream;
 use serde_json::Value;
@@ -50,21 +51,28 @@ impl Ctx<'_> {
 
 /// Runs an `http` step; `Err` names the failing case and what differed.
 pub async fn run_step(ctx: &mut Ctx<'_>, step: &HttpStep) -> Result<(), String> {
-    if step.scheme != "http" {
-        return Err(format!(
-            "scheme {} is not served by gwsim yet (list the test in the skip file)",
-            step.scheme
-        ));
-    }
+    let trust = match step.scheme.as_str() {
+        "http" => None,
+        "https" => Some(Trust::from_step(ctx.sim, step.tls.as_ref())?),
+        other => return Err(format!("scheme {other} is not served by gwsim")),
+    };
     for (i, case) in step.cases.iter().enumerate() {
         let target = case.target.as_ref().unwrap_or(&step.target);
         let endpoint = http_client::resolve(ctx.sim, target, &step.scheme)
             .map_err(|e| format!("{}: {e}", case.label(i)))?;
+        let trust = trust.as_ref();
         let result = match step.mode {
-            Mode::EventuallyConsistent => eventually(ctx, &endpoint, case).await,
-            Mode::ExpectFailure => expect_failure(&endpoint, case).await,
+            Mode::EventuallyConsistent => eventually(ctx, &endpoint, case, trust).await,
+            Mode::ExpectFailure => expect_failure(&endpoint, case, trust).await,
             Mode::TlsHandshakeOrRequestMustFail => {
-                Err("TLS cases need HTTPS listeners, which gwsim does not serve yet".into())
+                let out = outgoing(&endpoint, case, None, trust);
+                match http_client::send(endpoint.socket, &out).await {
+                    Err(_) => Ok(()),
+                    Ok(cap) => Err(format!(
+                        "expected the handshake or request to fail, got {}",
+                        cap.status
+                    )),
+                }
             }
         };
         result.map_err(|e| format!("{}: {e}", case.label(i)))?;
@@ -75,7 +83,7 @@ pub async fn run_step(ctx: &mut Ctx<'_>, step: &HttpStep) -> Result<(), String> 
 /// Runs a `repeat` step.
 pub async fn run_repeat(ctx: &mut Ctx<'_>, step: &Repeat) -> Result<(), String> {
     let endpoint = http_client::resolve(ctx.sim, &step.target, "http")?;
-    let out = outgoing(&endpoint, &step.expect, None);
+    let out = outgoing(&endpoint, &step.expect, None, None);
     for n in 0..step.count {
         let cap = http_client::send(endpoint.socket, &out)
             .await
@@ -85,8 +93,14 @@ pub async fn run_repeat(ctx: &mut Ctx<'_>, step: &Repeat) -> Result<(), String> 
     Ok(())
 }
 
-/// Builds the request of a case; `id` is the mirror request id to append to the path.
-fn outgoing(endpoint: &Endpoint, case: &HttpCase, id: Option<&str>) -> Outgoing {
+/// Builds the request of a case; `id` is the mirror request id to append to the path, and
+/// `trust` makes it an HTTPS request.
+fn outgoing(
+    endpoint: &Endpoint,
+    case: &HttpCase,
+    id: Option<&str>,
+    trust: Option<&Trust>,
+) -> Outgoing {
     let mut headers: Vec<(String, String)> = case
         .request
         .headers
@@ -99,34 +113,47 @@ fn outgoing(endpoint: &Endpoint, case: &HttpCase, id: Option<&str>) -> Outgoing 
         .map(|(k, v)| format!("{k}:{v}"))
         .collect();
     headers.push(("X-Echo-Set-Header".into(), set.join(",")));
+    let host = case
+        .request
+        .host
+        .clone()
+        .unwrap_or_else(|| endpoint.authority.clone());
+    let h2 = match case.request.protocol.as_deref() {
+        Some("H2C_PRIOR_KNOWLEDGE") => true,
+        Some("H2") => trust.is_some(),
+        _ => false,
+    };
     Outgoing {
         method: case.request.method.clone().unwrap_or_else(|| "GET".into()),
         path: with_id(&case.request.path, id),
-        host: case
-            .request
-            .host
-            .clone()
-            .unwrap_or_else(|| endpoint.authority.clone()),
+        tls: trust.map(|t| t.target(case.tls.as_ref(), &host, h2)),
+        host,
         headers,
-        h2c: case.request.protocol.as_deref() == Some("H2C_PRIOR_KNOWLEDGE"),
+        h2c: h2,
     }
 }
 
 /// Sends until `CONSECUTIVE` responses in a row pass, within the window; then checks mirrors.
-async fn eventually(ctx: &mut Ctx<'_>, endpoint: &Endpoint, case: &HttpCase) -> Result<(), String> {
-    if case
-        .request
-        .protocol
-        .as_deref()
-        .is_some_and(|p| p != "H2C_PRIOR_KNOWLEDGE" && p != "HTTP")
-    {
+async fn eventually(
+    ctx: &mut Ctx<'_>,
+    endpoint: &Endpoint,
+    case: &HttpCase,
+    trust: Option<&Trust>,
+) -> Result<(), String> {
+    let protocol = case.request.protocol.as_deref();
+    let served = match protocol {
+        None | Some("HTTP" | "H2C_PRIOR_KNOWLEDGE") => true,
+        Some("H2") => trust.is_some(),
+        Some(_) => false,
+    };
+    if !served {
         return Err(format!(
-            "request protocol {} needs TLS, which gwsim does not serve yet",
-            case.request.protocol.as_deref().unwrap_or_default()
+            "request protocol {} is not supported on this step's scheme",
+            protocol.unwrap_or_default()
         ));
     }
     let id = (!case.mirrored_to.is_empty()).then(|| ctx.request_id());
-    let out = outgoing(endpoint, case, id.as_deref());
+    let out = outgoing(endpoint, case, id.as_deref(), trust);
     let start = Instant::now();
     let mut successes = 0;
     while successes < CONSECUTIVE {
@@ -219,8 +246,12 @@ async fn mirrored(sim: &Sim, namespace: &str, name: &str, path: &str) -> Result<
 }
 
 /// `expect_failure`: 5 non-200 answers in a row (408/504 do not count); any 200 fails.
-async fn expect_failure(endpoint: &Endpoint, case: &HttpCase) -> Result<(), String> {
-    let out = outgoing(endpoint, case, None);
+async fn expect_failure(
+    endpoint: &Endpoint,
+    case: &HttpCase,
+    trust: Option<&Trust>,
+) -> Result<(), String> {
+    let out = outgoing(endpoint, case, None, trust);
     let start = Instant::now();
     let mut failures = 0;
     while failures < 5 {
@@ -281,7 +312,7 @@ async fn weighted_batch(
     for chunk in cases.chunks(step.concurrency.max(1)) {
         let mut set = tokio::task::JoinSet::new();
         for c in chunk {
-            let out = outgoing(endpoint, c, None);
+            let out = outgoing(endpoint, c, None, None);
             let socket = endpoint.socket;
             let c = c.clone();
             set.spawn(async move {

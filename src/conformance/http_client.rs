@@ -1,8 +1,10 @@
 //! The runner's client side: where a target Gateway listens, and one request over a fresh
-//! connection (keep-alives off, as upstream), HTTP/1.1 or h2c with prior knowledge, plus
+//! connection (keep-alives off, as upstream), HTTP/1.1 or h2c with prior knowledge, either
+//! over TLS for HTTPS steps, plus
 //! the websocket dial.
 
 use super::case::{Target, WsExchange};
+use super::tls_client::TlsTarget;
 use crate::model::Body;
 use crate::runtime::sim::Sim;
 use bytes::Bytes;
@@ -95,7 +97,10 @@ pub struct Outgoing {
     pub path: String,
     pub host: String,
     pub headers: Vec<(String, String)>,
+    /// HTTP/2: with prior knowledge in cleartext, or over TLS (ALPN offers only `h2`).
     pub h2c: bool,
+    /// `Some` for `scheme: https`.
+    pub tls: Option<TlsTarget>,
 }
 
 /// Sends one request over a new connection.
@@ -110,13 +115,31 @@ async fn send_inner(socket: SocketAddr, out: &Outgoing) -> Result<Captured, Stri
     let stream = TcpStream::connect(socket)
         .await
         .map_err(|e| format!("connect {socket}: {e}"))?;
+    match &out.tls {
+        None => exchange(TokioIo::new(stream), out).await,
+        Some(target) => {
+            let stream = super::tls_client::connect(stream, target).await?;
+            exchange(TokioIo::new(stream), out).await
+        }
+    }
+}
+
+async fn exchange<I>(io: I, out: &Outgoing) -> Result<Captured, String>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let method = http::Method::from_bytes(out.method.as_bytes())
         .map_err(|e| format!("method {}: {e}", out.method))?;
     let mut builder = http::Request::builder().method(method);
     builder = if out.h2c {
         // HTTP/2 carries the authority in the URI (`:authority`), not in a Host header.
         builder
-            .uri(format!("http://{}{}", out.host, out.path))
+            .uri(format!(
+                "{}://{}{}",
+                if out.tls.is_some() { "https" } else { "http" },
+                out.host,
+                out.path
+            ))
             .version(http::Version::HTTP_2)
     } else {
         builder
@@ -130,17 +153,16 @@ async fn send_inner(socket: SocketAddr, out: &Outgoing) -> Result<Captured, Stri
         .body(Full::new(Bytes::new()))
         .map_err(|e| format!("bad request: {e}"))?;
     let resp = if out.h2c {
-        let (mut sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .map_err(|e| format!("h2c handshake: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+            .await
+            .map_err(|e| format!("h2c handshake: {e}"))?;
         tokio::spawn(conn);
         sender
             .send_request(req)
             .await
             .map_err(|e| format!("request failed: {e}"))?
     } else {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
             .map_err(|e| format!("handshake: {e}"))?;
         tokio::spawn(conn);

@@ -3,8 +3,10 @@
 //! folder the simulation loads, and patched in place by `mutate` actions.
 
 use super::case::Action;
+use crate::tls::ca::ProjectCa;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The GatewayClass every Gateway is pointed at.
 pub const CLASS_NAME: &str = "gwsim";
@@ -40,7 +42,7 @@ impl Manifests {
             },
             File {
                 path: dir.join("01-setup-secrets.yaml"),
-                docs: setup_objects(),
+                docs: setup_objects()?,
             },
         ];
         for (i, name) in names.iter().enumerate() {
@@ -182,64 +184,90 @@ fn slot<'a>(doc: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
     Ok(cur)
 }
 
-/// A PEM-shaped stand-in. gwsim checks certificate Secrets for PEM blocks but does not
-/// terminate TLS yet, so the setup objects need the shape, not real key material.
-fn pem(label: &str, subject: &str) -> String {
-    let body: String = format!("gwsim conformance stand-in for {subject}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+/// Certificate material for the setup objects, made once per process: every case applies
+/// the same objects, and key generation is the slow part.
+static SETUP: OnceLock<Result<Vec<Value>, String>> = OnceLock::new();
+
+/// The Secrets and ConfigMaps upstream creates at suite setup (FORMAT.md, normalisation),
+/// with real certificates from a throwaway CA. A Secret's `tls.crt` holds the leaf and then
+/// the CA, so a client trusting the `tls.crt` it names trusts the server.
+fn setup_objects() -> Result<Vec<Value>, String> {
+    SETUP.get_or_init(make_setup_objects).clone()
 }
 
-/// The Secrets and ConfigMaps upstream creates at suite setup (FORMAT.md, normalisation).
-fn setup_objects() -> Vec<Value> {
+fn make_setup_objects() -> Result<Vec<Value>, String> {
     let infra = "gateway-conformance-infra";
-    let secrets = [
-        ("gateway-conformance-web-backend", "certificate"),
-        (infra, "tls-validity-checks-certificate"),
-        (infra, "tls-validity-checks-client-certificate"),
-        (infra, "tls-validity-checks-per-port-client-certificate"),
-        (infra, "tls-checks-client-certificate"),
-        (infra, "tls-checks-certificate"),
-        (infra, "tls-passthrough-checks-certificate"),
+    let err = |e: crate::tls::ca::CaError| format!("setup certificates: {e}");
+    let ca = ProjectCa::generate().map_err(err)?;
+    // A CA that signed nothing the gateway serves, for the mismatch cases.
+    let other = ProjectCa::generate().map_err(err)?;
+    let secrets: [(&str, &str, &[&str]); 9] = [
+        ("gateway-conformance-web-backend", "certificate", &["*"]),
+        (
+            infra,
+            "tls-validity-checks-certificate",
+            &["*", "*.org", "*.wildcard.org"],
+        ),
+        (infra, "tls-validity-checks-client-certificate", &["client"]),
+        (
+            infra,
+            "tls-validity-checks-per-port-client-certificate",
+            &["client"],
+        ),
+        (infra, "tls-checks-client-certificate", &["client"]),
+        // Upstream also gives this one a spiffe:// URI name; DNS names are what is served.
+        (
+            infra,
+            "tls-checks-certificate",
+            &["abc.example.com", "other.example.com"],
+        ),
+        (
+            infra,
+            "tls-passthrough-checks-certificate",
+            &["abc.example.com"],
+        ),
         (
             "gateway-conformance-app-backend",
             "tls-passthrough-checks-certificate",
+            &["abc.example.com"],
         ),
-        (infra, "tls-terminate-checks-certificate"),
+        (
+            infra,
+            "tls-terminate-checks-certificate",
+            &["tls.example.com"],
+        ),
     ];
     let config_maps = [
-        ("gateway-conformance-web-backend", "web-backend-cm"),
-        (infra, "tls-validity-checks-ca-certificate"),
-        (infra, "tls-validity-checks-per-port-ca-certificate"),
-        (infra, "tls-checks-ca-certificate"),
-        (infra, "mismatch-ca-certificate"),
+        ("gateway-conformance-web-backend", "web-backend-cm", &ca),
+        (infra, "tls-validity-checks-ca-certificate", &ca),
+        (infra, "tls-validity-checks-per-port-ca-certificate", &ca),
+        (infra, "tls-checks-ca-certificate", &ca),
+        (infra, "mismatch-ca-certificate", &other),
     ];
-    let mut out: Vec<Value> = secrets
-        .iter()
-        .map(|(ns, name)| {
-            serde_json::json!({
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "type": "kubernetes.io/tls",
-                "metadata": {"name": name, "namespace": ns},
-                "stringData": {
-                    "tls.crt": pem("CERTIFICATE", name),
-                    "tls.key": pem("PRIVATE KEY", name),
-                },
-            })
-        })
-        .collect();
-    out.extend(config_maps.iter().map(|(ns, name)| {
+    let mut out = Vec::new();
+    for (ns, name, hosts) in secrets {
+        let hosts: Vec<String> = hosts.iter().map(|h| (*h).to_string()).collect();
+        let (cert, key) = ca.issue(&hosts).map_err(err)?;
+        out.push(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
+            "metadata": {"name": name, "namespace": ns},
+            "stringData": {
+                "tls.crt": format!("{cert}{}", ca.cert_pem),
+                "tls.key": key,
+            },
+        }));
+    }
+    out.extend(config_maps.iter().map(|(ns, name, ca)| {
         serde_json::json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": name, "namespace": ns},
-            "data": {"ca.crt": pem("CERTIFICATE", name)},
+            "data": {"ca.crt": ca.cert_pem},
         })
     }));
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

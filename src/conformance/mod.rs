@@ -11,3 +11,4 @@ pub mod runner;
 pub mod status_checks;
 #[cfg(test)]
 mod status_checks_tests;
+pub mod tls_client;

@@ -37,6 +37,7 @@ pub const SUPPORTED_FEATURES: &[&str] = &[
     "HTTPRouteResponseHeaderModification",
     "HTTPRouteSchemeRedirect",
     "ReferenceGrant",
+    "SupportGatewayHTTPSListenerDetectMisdirectedRequests",
 ];
 
 /// What the controller decided about one class.

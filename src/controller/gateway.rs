@@ -1,10 +1,11 @@
 //! Gateway and listener validation: protocols, route kinds, certificates, conflicts and
 //! addresses. Attachment counts are filled in later by `attach`.
 
+use super::certificates;
 use super::class::ClassInfo;
-use super::refgrant::{self, From, To};
 use super::Config;
-use crate::model::{gw, Body, Kind, Object, ObjectKey, GATEWAY_GROUP};
+use crate::ir::ListenerTls;
+use crate::model::{gw, Body, Object, ObjectKey, GATEWAY_GROUP};
 use crate::status::{
     CondStatus, CondType, Condition, Conditions, GatewayAddress, GatewayStatus, ListenerStatus,
     Reason, RouteGroupKind,
@@ -24,6 +25,8 @@ pub struct ListenerInfo {
     pub allowed: Option<gw::GatewayListenersAllowedRoutesNamespaces>,
     pub conditions: Conditions,
     pub attached_routes: i32,
+    /// The resolved certificates of a valid HTTPS listener.
+    pub tls: Option<ListenerTls>,
 }
 
 impl ListenerInfo {
@@ -312,9 +315,11 @@ fn listener(
             }
         }
     }
+    let mut tls = None;
     if protocol_ok && l.protocol == "HTTPS" {
-        if let Err(e) = certificates(object, l, store) {
-            resolved = Err(e);
+        match certificates::resolve(object, l, store) {
+            Ok(t) => tls = Some(t),
+            Err(e) => resolved = Err(e),
         }
     }
     let accepted = if protocol_ok {
@@ -388,6 +393,7 @@ fn listener(
         allowed: l.allowed_routes.as_ref().and_then(|a| a.namespaces.clone()),
         conditions,
         attached_routes: 0,
+        tls,
     }
 }
 
@@ -396,109 +402,6 @@ fn http_route_kind() -> RouteGroupKind {
         group: GATEWAY_GROUP.into(),
         kind: "HTTPRoute".into(),
     }
-}
-
-/// Checks an HTTPS listener's certificateRefs.
-fn certificates(
-    object: &Object,
-    l: &gw::GatewayListeners,
-    store: &Store,
-) -> Result<(), (Reason, String)> {
-    let Some(tls) = &l.tls else {
-        return Err((
-            Reason::InvalidCertificateRef,
-            "an HTTPS listener needs tls.certificateRefs".into(),
-        ));
-    };
-    if tls.mode == Some(gw::GatewayListenersTlsMode::Passthrough) {
-        return Err((
-            Reason::InvalidCertificateRef,
-            "tls.mode Passthrough is not supported on HTTPS listeners".into(),
-        ));
-    }
-    let refs = tls.certificate_refs.clone().unwrap_or_default();
-    if refs.is_empty() {
-        return Err((
-            Reason::InvalidCertificateRef,
-            "tls.certificateRefs is empty".into(),
-        ));
-    }
-    for r in &refs {
-        let group = r.group.as_deref().unwrap_or_default();
-        let kind = r.kind.as_deref().unwrap_or("Secret");
-        let ns = r
-            .namespace
-            .clone()
-            .unwrap_or_else(|| object.key.namespace.clone());
-        if !(group.is_empty() && kind == "Secret") {
-            return Err((
-                Reason::InvalidCertificateRef,
-                format!("certificateRef kind {kind} is not supported (use a Secret)"),
-            ));
-        }
-        let from = From {
-            group: GATEWAY_GROUP,
-            kind: "Gateway",
-            namespace: &object.key.namespace,
-        };
-        let to = To {
-            group: "",
-            kind: "Secret",
-            namespace: &ns,
-            name: &r.name,
-        };
-        if !refgrant::permits(store, &from, &to) {
-            return Err((
-                Reason::RefNotPermitted,
-                format!(
-                    "Secret {ns}/{} is in another namespace and no ReferenceGrant allows it",
-                    r.name
-                ),
-            ));
-        }
-        let Some(secret) = store.get(Kind::Secret, &ns, &r.name) else {
-            return Err((
-                Reason::InvalidCertificateRef,
-                format!("Secret {ns}/{} not found", r.name),
-            ));
-        };
-        if let Err(msg) = tls_secret_is_valid(&secret.body) {
-            return Err((
-                Reason::InvalidCertificateRef,
-                format!("Secret {ns}/{}: {msg}", r.name),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A usable certificate Secret has type `kubernetes.io/tls`, `tls.crt` with a PEM certificate and `tls.key` with a PEM key.
-fn tls_secret_is_valid(body: &Body) -> Result<(), String> {
-    let Body::Secret(secret) = body else {
-        return Err("not a Secret".into());
-    };
-    // Only `kubernetes.io/tls` Secrets hold certificates (an absent type is `Opaque`).
-    let kind = secret.type_.as_deref().unwrap_or("Opaque");
-    if kind != "kubernetes.io/tls" {
-        return Err(format!("type is {kind}, not kubernetes.io/tls"));
-    }
-    let get = |k: &str| -> Option<String> {
-        secret
-            .data
-            .as_ref()
-            .and_then(|d| d.get(k))
-            .map(|b| String::from_utf8_lossy(&b.0).into_owned())
-            .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(k)).cloned())
-    };
-    let crt = get("tls.crt").ok_or("missing tls.crt")?;
-    let key = get("tls.key").ok_or("missing tls.key")?;
-    if !crt.contains("-----BEGIN CERTIFICATE-----") {
-        return Err("tls.crt does not hold a PEM certificate".into());
-    }
-    if !(key.contains("PRIVATE KEY-----")) {
-        return Err("tls.key does not hold a PEM private key".into());
-    }
-    Ok(())
 }
 
 /// Listeners sharing a port must speak compatible protocols; HTTP and HTTPS cannot share one.

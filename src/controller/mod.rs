@@ -6,6 +6,7 @@
 
 mod attach;
 mod backend;
+mod certificates;
 mod class;
 mod filters;
 mod gateway;

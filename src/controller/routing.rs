@@ -94,6 +94,7 @@ pub fn build(
                 name: l.name.clone(),
                 hostname: l.hostname.clone(),
                 virtual_hosts,
+                tls: l.tls.clone(),
             });
         }
         for mut p in ports.into_values() {

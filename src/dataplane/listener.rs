@@ -1,9 +1,12 @@
 //! Listener sockets: one per Gateway address and port, served by hyper (HTTP/1.1 and h2c
-//! with prior knowledge). Sockets are opened without `SO_REUSEPORT`, so a port another
-//! process holds fails loudly instead of silently sharing its traffic.
+//! with prior knowledge; on HTTPS ports, HTTP/1.1 or h2 by ALPN after the TLS handshake).
+//! Sockets are opened without `SO_REUSEPORT`, so a port another process holds fails loudly
+//! instead of silently sharing its traffic.
 
 use super::proxy::Proxy;
 use super::table::PortKey;
+use super::tls::TlsInfo;
+use arc_swap::ArcSwap;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -110,12 +113,14 @@ pub fn bind(key: &PortKey, mapping: PortMapping) -> (Bound, Option<TcpListener>)
     }
 }
 
-/// Serves a bound socket until stopped.
+/// Serves a bound socket until stopped; with `tls`, connections are TLS-terminated first
+/// using the port's live configuration.
 pub fn serve(
     listener: TcpListener,
     key: PortKey,
     proxy: Arc<Proxy>,
     scheme: &'static str,
+    tls: Option<Arc<ArcSwap<rustls::ServerConfig>>>,
 ) -> ListenerHandle {
     let (stop, mut stopped) = watch::channel(false);
     let addr = listener
@@ -133,31 +138,52 @@ pub fn serve(
             };
             let proxy = proxy.clone();
             let key = key.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| {
-                    let proxy = proxy.clone();
-                    let key = key.clone();
-                    async move {
-                        let started = std::time::Instant::now();
-                        let seen = super::reqlog::Seen::of(&req);
-                        let mut resp = proxy.handle(&key, scheme, req).await;
-                        if let Some(series) =
-                            resp.extensions_mut().remove::<Arc<crate::stats::Series>>()
-                        {
-                            let us =
-                                u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                            let status = resp.status().as_u16();
-                            series.record(status, us);
-                            proxy.requests.record(seen, status, us, &series);
+                match tls {
+                    None => serve_connection(TokioIo::new(stream), proxy, key, scheme, None).await,
+                    Some(config) => {
+                        if let Some((stream, info)) = super::tls::accept(stream, &config).await {
+                            serve_connection(TokioIo::new(stream), proxy, key, scheme, Some(info))
+                                .await;
                         }
-                        Ok::<_, std::convert::Infallible>(resp)
                     }
-                });
-                let _ = auto::Builder::new(TokioExecutor::new())
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .await;
+                }
             });
         }
     });
     ListenerHandle { addr, stop, task }
+}
+
+async fn serve_connection<I>(
+    io: I,
+    proxy: Arc<Proxy>,
+    key: Arc<PortKey>,
+    scheme: &'static str,
+    tls: Option<TlsInfo>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+        let proxy = proxy.clone();
+        let key = key.clone();
+        if let Some(info) = &tls {
+            req.extensions_mut().insert(info.clone());
+        }
+        async move {
+            let started = std::time::Instant::now();
+            let seen = super::reqlog::Seen::of(&req);
+            let mut resp = proxy.handle(&key, scheme, req).await;
+            if let Some(series) = resp.extensions_mut().remove::<Arc<crate::stats::Series>>() {
+                let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                let status = resp.status().as_u16();
+                series.record(status, us);
+                proxy.requests.record(seen, status, us, &series);
+            }
+            Ok::<_, std::convert::Infallible>(resp)
+        }
+    });
+    let _ = auto::Builder::new(TokioExecutor::new())
+        .serve_connection_with_upgrades(io, service)
+        .await;
 }

@@ -8,4 +8,5 @@ pub mod proxy;
 pub mod reqlog;
 pub mod respond;
 pub mod table;
+pub mod tls;
 pub mod upstream;

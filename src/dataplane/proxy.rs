@@ -6,6 +6,7 @@ use super::filters::{self, RedirectSource};
 use super::matcher::{host_matches, normalize_host, RequestView};
 use super::respond::{synthetic, Body, Synthetic};
 use super::table::{Endpoint, EntrySeries, PortKey, RouteTable, Rule, Target};
+use super::tls::TlsInfo;
 use super::upstream;
 use crate::ir::FilterIr;
 use crate::sim::rng::pick_weighted;
@@ -93,11 +94,28 @@ impl Proxy {
             .or_else(|| req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
         let host = normalize_host(&raw_host);
-        let listener = port
+        let picked = port
             .listeners
             .iter()
-            .find(|l| l.hostname.as_deref().is_none_or(|h| host_matches(h, &host)));
-        let Some(listener) = listener else {
+            .position(|l| l.hostname.as_deref().is_none_or(|h| host_matches(h, &host)));
+        // Over TLS the connection belongs to the listener its server name chose; a request
+        // for a host of another listener must go over a connection of its own.
+        if let Some(tls) = req.extensions().get::<TlsInfo>() {
+            let by_sni = crate::tls::server::pick(
+                port.listeners.iter().map(|l| l.hostname.as_deref()),
+                tls.sni.as_deref(),
+            );
+            if by_sni != picked {
+                return tag(
+                    synthetic(
+                        Synthetic::Misdirected,
+                        "the request host belongs to another listener than the TLS server name",
+                    ),
+                    &port.unmatched,
+                );
+            }
+        }
+        let Some(listener) = picked.and_then(|i| port.listeners.get(i)) else {
             return unmatched("no listener hostname matches the request host");
         };
         let Some(vhost) = listener

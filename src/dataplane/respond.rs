@@ -22,6 +22,8 @@ pub enum Synthetic {
     Timeout,
     UnresolvedFilter,
     BodyTooLarge,
+    /// The TLS server name chose one listener and the Host header belongs to another.
+    Misdirected,
 }
 
 impl Synthetic {
@@ -35,6 +37,7 @@ impl Synthetic {
             Synthetic::UpstreamFailed => StatusCode::BAD_GATEWAY,
             Synthetic::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Synthetic::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Synthetic::Misdirected => StatusCode::MISDIRECTED_REQUEST,
         }
     }
 
@@ -47,6 +50,7 @@ impl Synthetic {
             Synthetic::Timeout => "timeout",
             Synthetic::UnresolvedFilter => "unresolved-filter",
             Synthetic::BodyTooLarge => "body-too-large-to-mirror",
+            Synthetic::Misdirected => "misdirected-request",
         }
     }
 }

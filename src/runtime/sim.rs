@@ -7,6 +7,7 @@ use crate::controller::Translation;
 use crate::dataplane::listener::{self, Bound, ListenerHandle, PortMapping};
 use crate::dataplane::proxy::Proxy;
 use crate::dataplane::table::{self, Counters, Endpoint, PortKey};
+use crate::dataplane::tls::TlsPorts;
 use crate::ir::{DeploymentPlan, EndpointIr, PodBehaviour};
 use crate::pipeline::{self, Options, Pass};
 use crate::pods::{self, naming, PodSpec, RunningPod};
@@ -41,6 +42,8 @@ struct PodSlot {
 pub struct Sim {
     options: SimOptions,
     proxy: Arc<Proxy>,
+    /// Live certificates of HTTPS ports, swapped per port on reload.
+    tls: TlsPorts,
     counters: Counters,
     stats: Arc<crate::stats::Registry>,
     events: Arc<EventLog>,
@@ -50,6 +53,8 @@ pub struct Sim {
     pass: Pass,
     pods: BTreeMap<(String, usize), PodSlot>,
     listeners: BTreeMap<PortKey, ListenerHandle>,
+    /// The listeners serving TLS.
+    tls_listeners: BTreeSet<PortKey>,
     /// Notes and failures from binding, by port.
     bind_notes: BTreeMap<PortKey, String>,
     bind_failures: BTreeMap<PortKey, String>,
@@ -67,6 +72,7 @@ impl Sim {
         let mut sim = Sim {
             options,
             proxy: Arc::new(Proxy::new()),
+            tls: TlsPorts::default(),
             counters: Counters::default(),
             stats: Arc::new(crate::stats::Registry::default()),
             events: Arc::new(EventLog::default()),
@@ -76,6 +82,7 @@ impl Sim {
             pass: Pass::default(),
             pods: BTreeMap::new(),
             listeners: BTreeMap::new(),
+            tls_listeners: BTreeSet::new(),
             bind_notes: BTreeMap::new(),
             bind_failures: BTreeMap::new(),
             generation: 0,
@@ -230,6 +237,9 @@ impl Sim {
     }
 
     async fn sync_listeners(&mut self) {
+        for e in self.tls.update(&self.pass.translation.routing) {
+            self.events.push(EventKind::Listener, format!("TLS: {e}"));
+        }
         let wanted: BTreeMap<PortKey, &'static str> = self
             .pass
             .translation
@@ -250,18 +260,31 @@ impl Sim {
         let gone: Vec<PortKey> = self
             .listeners
             .keys()
-            .filter(|k| !wanted.contains_key(*k))
+            // A port that switched between HTTP and HTTPS is reopened in its new mode.
+            .filter(|k| {
+                wanted
+                    .get(*k)
+                    .is_none_or(|s| (*s == "https") != self.tls_listeners.contains(*k))
+            })
             .cloned()
             .collect();
         for k in gone {
             if let Some(h) = self.listeners.remove(&k) {
                 h.stop().await;
             }
+            self.tls_listeners.remove(&k);
             self.bind_notes.remove(&k);
         }
         self.bind_failures.retain(|k, _| wanted.contains_key(k));
         for (key, scheme) in wanted {
             if self.listeners.contains_key(&key) {
+                continue;
+            }
+            let tls = self.tls.get(&key);
+            if scheme == "https" && tls.is_none() {
+                // Never serve an HTTPS port in cleartext.
+                self.bind_failures
+                    .insert(key, "no usable TLS certificate for this port".into());
                 continue;
             }
             match listener::bind(&key, self.options.ports) {
@@ -271,7 +294,11 @@ impl Sim {
                         self.bind_notes.insert(key.clone(), n);
                     }
                     self.bind_failures.remove(&key);
-                    let handle = listener::serve(socket, key.clone(), self.proxy.clone(), scheme);
+                    if tls.is_some() {
+                        self.tls_listeners.insert(key.clone());
+                    }
+                    let handle =
+                        listener::serve(socket, key.clone(), self.proxy.clone(), scheme, tls);
                     self.events.push(
                         EventKind::Listener,
                         format!("listening on {} for {}:{}", handle.addr, key.0, key.1),

@@ -68,6 +68,16 @@ impl ProjectCa {
         })
     }
 
+    /// A new CA kept in memory only, for throwaway setups such as a conformance run.
+    pub fn generate() -> Result<ProjectCa, CaError> {
+        let key = KeyPair::generate()?;
+        let cert = ca_params().self_signed(&key)?;
+        Ok(ProjectCa {
+            cert_pem: cert.pem(),
+            key,
+        })
+    }
+
     /// A certificate for `hosts` (DNS names, wildcards or IPs) signed by this CA, and its key.
     pub fn issue(&self, hosts: &[String]) -> Result<(String, String), CaError> {
         // The issuer needs only the CA's name, key-id method and usages, which `ca_params`

@@ -26,7 +26,20 @@ pub fn certified_key(m: &Material) -> Result<Arc<CertifiedKey>, String> {
     let key =
         PrivateKeyDer::from_pem_slice(m.key_pem.as_bytes()).map_err(|e| format!("tls.key: {e}"))?;
     let signing = any_supported_type(&key).map_err(|e| format!("tls.key: {e}"))?;
-    Ok(Arc::new(CertifiedKey::new(certs, signing)))
+    let certified = CertifiedKey::new(certs, signing);
+    // A key from another certificate would fail every handshake: say so up front.
+    match certified.keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
+        Err(rustls::Error::InvalidCertificate(e)) => {
+            return Err(format!("tls.crt: not a valid certificate ({e:?})"))
+        }
+        Err(e) => {
+            return Err(format!(
+                "tls.key is not the key of the certificate in tls.crt ({e})"
+            ))
+        }
+    }
+    Ok(Arc::new(certified))
 }
 
 /// Picks the certificate of the most specific listener hostname matching the SNI.
@@ -44,26 +57,30 @@ impl SniResolver {
 
     /// The index of the listener whose certificate serves `sni`.
     pub fn pick(&self, sni: Option<&str>) -> Option<usize> {
-        match sni {
-            Some(name) => {
-                let name = name.to_ascii_lowercase();
-                self.entries.iter().position(|(h, _)| {
-                    h.as_deref()
-                        .is_none_or(|h| crate::dataplane::matcher::host_matches(h, &name))
-                })
-            }
-            // Without SNI, a listener without hostname serves; else the first.
-            None => {
-                self.entries
-                    .iter()
-                    .position(|(h, _)| h.is_none())
-                    .or(if self.entries.is_empty() {
-                        None
-                    } else {
-                        Some(0)
-                    })
-            }
+        pick(self.entries.iter().map(|(h, _)| h.as_deref()), sni)
+    }
+}
+
+/// Among listener hostnames ordered most specific first (`None` matches any name), the
+/// index of the one serving the TLS server name `sni`. The data plane uses the same choice
+/// to tell which listener a connection belongs to.
+pub fn pick<'a>(
+    hostnames: impl Iterator<Item = Option<&'a str>>,
+    sni: Option<&str>,
+) -> Option<usize> {
+    let hostnames: Vec<Option<&str>> = hostnames.collect();
+    match sni {
+        Some(name) => {
+            let name = name.to_ascii_lowercase();
+            hostnames
+                .iter()
+                .position(|h| h.is_none_or(|h| crate::dataplane::matcher::host_matches(h, &name)))
         }
+        // Without SNI, a listener without hostname serves; else the first.
+        None => hostnames
+            .iter()
+            .position(|h| h.is_none())
+            .or(if hostnames.is_empty() { None } else { Some(0) }),
     }
 }
 
