@@ -16,8 +16,8 @@ def pct(values, p):
     return v[min(len(v) - 1, round((len(v) - 1) * p))] if v else float("nan")
 
 
-def get(port, path, host, timeout=0.5):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def get(addr, path, host, timeout=0.5):
+    c = http.client.HTTPConnection(*addr, timeout=timeout)
     try:
         c.request("GET", path, headers={"Host": host})
         r = c.getresponse(); r.read()
@@ -73,12 +73,12 @@ def sample_copy(root, tmp):
 
 
 def wait_port(log_path, deadline):
-    """The port the sample's listener was bound to, from the `listening on` line."""
+    """The (address, port) the sample's listener was bound to, from the `listening on` line."""
     while time.monotonic() < deadline:
         with open(log_path) as f:
-            m = re.search(r"listening on 127\.[0-9.]+:(\d+)", f.read())
+            m = re.search(r"listening on (127\.[0-9.]+):(\d+)", f.read())
         if m:
-            return int(m.group(1))
+            return (m.group(1), int(m.group(2)))
         time.sleep(0.005)
     return None
 
@@ -101,7 +101,7 @@ def reload_bench(bin_, out, edits):
             counts = {"ok": 0, "bad": 0}
 
             def traffic():  # steady keep-alive traffic on the unchanged route
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c = http.client.HTTPConnection(*port, timeout=2)
                 while not stop_traffic.is_set():
                     try:
                         c.request("GET", "/hello", headers={"Host": HOST})
@@ -109,25 +109,25 @@ def reload_bench(bin_, out, edits):
                         counts["ok" if r.status == 200 else "bad"] += 1
                     except OSError:
                         counts["bad"] += 1
-                        c.close(); c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                        c.close(); c = http.client.HTTPConnection(*port, timeout=2)
                     time.sleep(0.002)
             t = threading.Thread(target=traffic); t.start()
             lat, missed = [], 0
-            poll = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            poll = http.client.HTTPConnection(*port, timeout=2)
             for n in range(edits):
                 path = os.path.join(d, "route.yaml")
                 t0 = time.monotonic()
                 with open(path + ".tmp", "w") as f:
                     f.write(ROUTE.format(n=n))
                 os.replace(path + ".tmp", path)
-                deadline = t0 + 10
+                deadline = t0 + 5
                 while time.monotonic() < deadline:
                     try:
                         poll.request("GET", f"/edit-{n}", headers={"Host": HOST})
                         r = poll.getresponse(); r.read(); status = r.status
                     except OSError:
                         status = None
-                        poll.close(); poll = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                        poll.close(); poll = http.client.HTTPConnection(*port, timeout=2)
                     if status == 200:
                         lat.append((time.monotonic() - t0) * 1e3)
                         break
@@ -173,6 +173,8 @@ def startup_bench(bin_, out, starts):
 
 
 if __name__ == "__main__":
+    # A `timeout` around this script must still stop the gwsim it started (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("probe.py: stopped"))
     if len(sys.argv) != 5 or sys.argv[1] not in ("reload", "startup"):
         sys.exit(__doc__)
     os.makedirs(sys.argv[3], exist_ok=True)
