@@ -124,7 +124,10 @@ def reload_bench(bin_, out, edits):
                 while time.monotonic() < deadline:
                     try:
                         poll.request("GET", f"/edit-{n}", headers={"Host": HOST})
-                        r = poll.getresponse(); r.read(); status = r.status
+                        r = poll.getresponse(); r.read()
+                        # Routed = answered by the pod (the sample app 404s unknown paths);
+                        # gwsim's own 404 carries x-gwsim-reason.
+                        status = 200 if r.getheader("x-gwsim-reason") is None else r.status
                     except OSError:
                         status = None
                         poll.close(); poll = http.client.HTTPConnection(*port, timeout=2)
