@@ -21,6 +21,6 @@ lint:
 bless:
     GWSIM_BLESS=1 cargo test --test controller_golden
 
-# Benchmarks.
-bench:
-    cargo bench
+# Benchmarks: gwsim vs nginx/haproxy/Envoy, reload, start-up, scale (see BENCHMARKS.md).
+bench what="all":
+    bash benches/run.sh {{what}}

@@ -1,12 +1,24 @@
-//! Listener sockets: one per Gateway address and port, served by hyper (HTTP/1.1 and h2c
-//! with prior knowledge; on HTTPS ports, HTTP/1.1 or h2 by ALPN after the TLS handshake).
-//! Sockets are opened without `SO_REUSEPORT`, so a port another process holds fails loudly
-//! instead of silently sharing its traffic.
+//! Listener sockets: one group per Gateway address and port, served by hyper (HTTP/1.1 and
+//! h2c with prior knowledge) on the per-core workers (see `workers`).
+//!
+//! Each worker accepts on a socket of its own, all bound to the same address with
+//! `SO_REUSEPORT` so the kernel spreads new connections over them. `SO_REUSEPORT` must never
+//! let gwsim share a port with another process, so binding goes in two steps:
+//!
+//! 1. a probe socket *without* `SO_REUSEPORT` is bound (not listened on): if anything else
+//!    holds the port, with or without `SO_REUSEPORT`, this fails and the port is reported
+//!    as taken, as before; for port 0 the probe also picks the port;
+//! 2. the probe is closed and the workers' sockets are bound at once with `SO_REUSEPORT`.
+//!
+//! What is left: another process could grab the port in the microseconds between 1 and 2
+//! (the bind in 2 then fails, unless that process set `SO_REUSEPORT` and runs as the same
+//! user), and a process of the same user that itself sets `SO_REUSEPORT` could join the
+//! group later (the kernel refuses other users). With one worker no `SO_REUSEPORT` is used.
 
 use super::proxy::Proxy;
 use super::table::PortKey;
-use super::tls::TlsInfo;
-use arc_swap::ArcSwap;
+use super::tls::{LiveConfig, TlsInfo};
+use super::workers;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -43,24 +55,34 @@ pub enum Bound {
 pub struct ListenerHandle {
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl ListenerHandle {
     /// Stops accepting new connections; connections in progress finish on their own.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 }
 
-fn bind_std(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+fn socket_for(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(addr),
         socket2::Type::STREAM,
         None,
     )?;
     socket.set_reuse_address(true)?;
+    Ok(socket)
+}
+
+fn bind_std(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket_for(addr)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
     socket.set_tcp_nodelay(true)?;
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
@@ -68,8 +90,52 @@ fn bind_std(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-/// Binds the socket for `key` according to `mapping`.
-pub fn bind(key: &PortKey, mapping: PortMapping) -> (Bound, Option<TcpListener>) {
+/// The bound sockets of one port, one per worker.
+pub struct Sockets {
+    listeners: Vec<std::net::TcpListener>,
+}
+
+impl Sockets {
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        match self.listeners.first() {
+            Some(l) => l.local_addr(),
+            None => Err(std::io::Error::other("no socket bound")),
+        }
+    }
+}
+
+/// Binds `count` sockets to `addr` (see the module comment for why the probe comes first).
+fn bind_group(addr: SocketAddr, count: usize) -> std::io::Result<Sockets> {
+    if count <= 1 {
+        return Ok(Sockets {
+            listeners: vec![bind_std(addr, false)?],
+        });
+    }
+    // An ephemeral port may be taken between probe and bind; then another one is tried.
+    let attempts = if addr.port() == 0 { 3 } else { 1 };
+    let mut last = None;
+    for _ in 0..attempts {
+        let probe = socket_for(addr)?;
+        probe.bind(&addr.into())?;
+        let port = probe
+            .local_addr()?
+            .as_socket()
+            .map_or(addr.port(), |a| a.port());
+        drop(probe);
+        let at = SocketAddr::new(addr.ip(), port);
+        match (0..count)
+            .map(|_| bind_std(at, true))
+            .collect::<std::io::Result<Vec<_>>>()
+        {
+            Ok(listeners) => return Ok(Sockets { listeners }),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("cannot bind")))
+}
+
+/// Binds the sockets for `key` according to `mapping`, one per listener worker.
+pub fn bind(key: &PortKey, mapping: PortMapping) -> (Bound, Option<Sockets>) {
     let Ok(ip) = key.0.parse::<IpAddr>() else {
         return (
             Bound::Failed {
@@ -78,7 +144,8 @@ pub fn bind(key: &PortKey, mapping: PortMapping) -> (Bound, Option<TcpListener>)
             None,
         );
     };
-    let try_bind = |port: u16| bind_std(SocketAddr::new(ip, port)).and_then(TcpListener::from_std);
+    let count = workers::get().count();
+    let try_bind = |port: u16| bind_group(SocketAddr::new(ip, port), count);
     let (result, note) = match mapping {
         PortMapping::Ephemeral => (try_bind(0), None),
         PortMapping::Offset(off) => (try_bind(key.1.saturating_add(off)), None),
@@ -113,52 +180,86 @@ pub fn bind(key: &PortKey, mapping: PortMapping) -> (Bound, Option<TcpListener>)
     }
 }
 
-/// Serves a bound socket until stopped; with `tls`, connections are TLS-terminated first
-/// using the port's live configuration.
+/// Serves bound sockets until stopped: each socket's accept loop runs on its own worker.
+/// With `tls`, connections are TLS-terminated first using the port's live configuration.
 pub fn serve(
-    listener: TcpListener,
+    sockets: Sockets,
     key: PortKey,
     proxy: Arc<Proxy>,
     scheme: &'static str,
-    tls: Option<Arc<ArcSwap<rustls::ServerConfig>>>,
+    tls: Option<LiveConfig>,
 ) -> ListenerHandle {
-    let (stop, mut stopped) = watch::channel(false);
-    let addr = listener
+    let (stop, stopped) = watch::channel(false);
+    let addr = sockets
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let key = Arc::new(key);
-    let task = tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                _ = stopped.changed() => break,
-                a = listener.accept() => a,
-            };
-            let Ok((stream, _peer)) = accepted else {
-                continue;
-            };
-            let proxy = proxy.clone();
-            let key = key.clone();
-            let tls = tls.clone();
-            tokio::spawn(async move {
-                match tls {
-                    None => serve_connection(TokioIo::new(stream), proxy, key, scheme, None).await,
-                    Some(config) => {
-                        if let Some((stream, info)) = super::tls::accept(stream, &config).await {
-                            serve_connection(TokioIo::new(stream), proxy, key, scheme, Some(info))
-                                .await;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    ListenerHandle { addr, stop, task }
+    let runtimes = workers::get().handles();
+    let tasks = sockets
+        .listeners
+        .into_iter()
+        .zip(runtimes.iter().cycle())
+        .map(|(socket, rt)| {
+            let (proxy, key, stopped) = (proxy.clone(), key.clone(), stopped.clone());
+            rt.spawn(accept_loop(
+                socket,
+                key,
+                proxy,
+                scheme,
+                tls.clone(),
+                stopped,
+            ))
+        })
+        .collect();
+    ListenerHandle { addr, stop, tasks }
 }
 
+/// Accepts on one socket, on the worker this runs on, until told to stop.
+async fn accept_loop(
+    socket: std::net::TcpListener,
+    key: Arc<PortKey>,
+    proxy: Arc<Proxy>,
+    scheme: &'static str,
+    tls: Option<LiveConfig>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    // Registering here ties the socket to this worker's I/O driver.
+    let listener = match TcpListener::from_std(socket) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("cannot serve {}:{}: {e}", key.0, key.1);
+            return;
+        }
+    };
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _peer)) = accepted else {
+            continue;
+        };
+        let (key, proxy, tls) = (key.clone(), proxy.clone(), tls.clone());
+        tokio::spawn(async move {
+            match tls {
+                None => serve_connection(TokioIo::new(stream), key, proxy, scheme, None).await,
+                Some(config) => {
+                    if let Some((stream, info)) = super::tls::accept(stream, &config).await {
+                        serve_connection(TokioIo::new(stream), key, proxy, scheme, Some(info))
+                            .await;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Serves one client connection: HTTP/1.1 (with upgrades) or h2c, every request through
+/// the proxy, each answer counted in the stats series the proxy tagged it with.
 async fn serve_connection<I>(
     io: I,
-    proxy: Arc<Proxy>,
     key: Arc<PortKey>,
+    proxy: Arc<Proxy>,
     scheme: &'static str,
     tls: Option<TlsInfo>,
 ) where

@@ -4,6 +4,7 @@
 
 use super::filters::{self, RedirectSource};
 use super::matcher::{host_matches, normalize_host, RequestView};
+use super::pool;
 use super::respond::{synthetic, Body, Synthetic};
 use super::table::{Endpoint, EntrySeries, PortKey, RouteTable, Rule, Target};
 use super::tls::TlsInfo;
@@ -118,11 +119,7 @@ impl Proxy {
         let Some(listener) = picked.and_then(|i| port.listeners.get(i)) else {
             return unmatched("no listener hostname matches the request host");
         };
-        let Some(vhost) = listener
-            .virtual_hosts
-            .iter()
-            .find(|v| host_matches(&v.pattern, &host))
-        else {
+        let Some(vhost) = listener.virtual_host(&host) else {
             return unmatched("no route serves this host");
         };
         let path = req.uri().path().to_string();
@@ -333,9 +330,14 @@ impl Proxy {
         ctx: &Ctx<'_>,
     ) -> Response<Body> {
         let (mut parts, body) = req.into_parts();
-        let Ok(uri) =
+        // HTTP/1 connections are per endpoint, so the request carries only the origin-form
+        // path; the h2c client is keyed by the absolute URI's authority.
+        let uri = if target.h2c {
             format!("http://{}{}", target.endpoint.addr, target.path_and_query).parse::<Uri>()
-        else {
+        } else {
+            Uri::try_from(target.path_and_query.as_str())
+        };
+        let Ok(uri) = uri else {
             return synthetic(
                 Synthetic::UpstreamFailed,
                 "the rewritten path is not a valid URI",
@@ -371,8 +373,17 @@ impl Proxy {
             parts.headers.remove(h);
         }
         let upstream = Request::from_parts(parts, body);
-        let client = if target.h2c { &self.h2c } else { &self.http1 };
-        let call = client.request(upstream);
+        let call = async {
+            if target.h2c {
+                let resp = self.h2c.request(upstream).await;
+                resp.map(|r| r.map(|b| b.boxed()))
+                    .map_err(|e| e.to_string())
+            } else {
+                pool::send(target.endpoint.addr, upstream)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        };
         let result = match target.timeout_ms {
             Some(ms) => match tokio::time::timeout(Duration::from_millis(ms), call).await {
                 Ok(r) => r,
@@ -381,7 +392,7 @@ impl Proxy {
             None => call.await,
         };
         match result {
-            Ok(resp) => resp.map(|b| b.boxed()),
+            Ok(resp) => resp,
             Err(e) => {
                 let detail = format!("{} ({}): {e}", target.endpoint.pod, target.endpoint.addr);
                 synthetic(Synthetic::UpstreamFailed, &detail)

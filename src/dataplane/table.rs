@@ -2,6 +2,7 @@
 //! to pod addresses, and each rule's seeded draw stream. It is immutable; a reload builds a
 //! new one and swaps it in atomically, so a request finishes on the table it started with.
 
+use super::hostindex::HostIndex;
 use super::matcher::Matcher;
 use crate::ir::{BackendTarget, EndpointIr, FilterIr, RoutingIr, Timeouts};
 use crate::sim::rng::Stream;
@@ -95,6 +96,17 @@ pub struct Listener {
     pub name: String,
     pub hostname: Option<String>,
     pub virtual_hosts: Vec<VirtualHost>,
+    /// Where each request host's virtual host is, built with the list.
+    pub hosts: HostIndex,
+}
+
+impl Listener {
+    /// The virtual host serving `host` (normalised), as the first match in precedence order.
+    pub fn virtual_host(&self, host: &str) -> Option<&VirtualHost> {
+        self.hosts
+            .find(host)
+            .and_then(|i| self.virtual_hosts.get(i))
+    }
 }
 
 /// Everything served on one Gateway address and listener port.
@@ -213,10 +225,8 @@ pub fn compile(
         let listeners = p
             .listeners
             .iter()
-            .map(|l| Listener {
-                name: l.name.clone(),
-                hostname: l.hostname.clone(),
-                virtual_hosts: l
+            .map(|l| {
+                let virtual_hosts: Vec<VirtualHost> = l
                     .virtual_hosts
                     .iter()
                     .map(|v| VirtualHost {
@@ -245,7 +255,13 @@ pub fn compile(
                             })
                             .collect(),
                     })
-                    .collect(),
+                    .collect();
+                Listener {
+                    name: l.name.clone(),
+                    hostname: l.hostname.clone(),
+                    hosts: HostIndex::new(virtual_hosts.iter().map(|v| v.pattern.as_str())),
+                    virtual_hosts,
+                }
             })
             .collect();
         table.ports.insert(

@@ -1,0 +1,255 @@
+//! The HTTP/1 upstream connection pool: one per worker thread, on `hyper::client::conn::http1`.
+//!
+//! Every listener worker runs its own current-thread runtime (see `workers`), so a pool
+//! local to the thread needs no lock and keeps a request, its client connection and its
+//! upstream connection on one thread. A connection goes back to the pool when the response
+//! body has been read to its end (before that it is busy); one the pod closed while idle is
+//! skipped, and a request hyper hands back unsent (the connection died before a byte of it
+//! was written) is sent again on another connection, so a stale keep-alive connection never
+//! turns into a 502.
+
+use super::respond::Body;
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::net::TcpStream;
+
+/// Idle connections kept per endpoint and thread; more than the busiest load keeps open
+/// at once is only memory and file descriptors.
+const MAX_IDLE_PER_ENDPOINT: usize = 256;
+
+thread_local! {
+    static IDLE: RefCell<HashMap<SocketAddr, Vec<SendRequest<Body>>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Why a request could not be forwarded.
+#[derive(Debug)]
+pub enum SendError {
+    /// The TCP connection or the HTTP/1 handshake failed.
+    Connect(std::io::Error),
+    /// The exchange failed after the request was (at least partly) written.
+    Http(hyper::Error),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Connect(e) => write!(f, "connect: {e}"),
+            SendError::Http(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+fn checkout(addr: SocketAddr) -> Option<SendRequest<Body>> {
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let list = idle.get_mut(&addr)?;
+        // Most recently used first: it is the one least likely to have been closed.
+        while let Some(sender) = list.pop() {
+            if !sender.is_closed() {
+                return Some(sender);
+            }
+        }
+        None
+    })
+}
+
+fn checkin(addr: SocketAddr, sender: SendRequest<Body>) {
+    if sender.is_closed() {
+        return;
+    }
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let list = idle.entry(addr).or_default();
+        if list.len() >= MAX_IDLE_PER_ENDPOINT {
+            list.retain(|s| !s.is_closed());
+        }
+        if list.len() < MAX_IDLE_PER_ENDPOINT {
+            list.push(sender);
+        }
+    });
+}
+
+/// Sends `req` (origin-form URI, `Host` already set) to `addr` over a pooled connection, or
+/// a new one when none is idle.
+pub async fn send(addr: SocketAddr, mut req: Request<Body>) -> Result<Response<Body>, SendError> {
+    while let Some(mut sender) = checkout(addr) {
+        // Ready at once for a connection that is really idle; an error means it closed.
+        if sender.ready().await.is_err() {
+            continue;
+        }
+        match sender.try_send_request(req).await {
+            Ok(resp) => return Ok(pooled(resp, addr, sender)),
+            Err(mut e) => match e.take_message() {
+                // Not sent: safe to send again, whatever the method.
+                Some(back) => req = back,
+                None => return Err(SendError::Http(e.into_error())),
+            },
+        }
+    }
+    let stream = TcpStream::connect(addr).await.map_err(SendError::Connect)?;
+    // Small requests and responses go out at once instead of waiting for Nagle.
+    let _ = stream.set_nodelay(true);
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(SendError::Http)?;
+    // The connection's I/O runs on this thread's runtime, next to its pool.
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let resp = sender.send_request(req).await.map_err(SendError::Http)?;
+    Ok(pooled(resp, addr, sender))
+}
+
+/// Wraps the response body so the connection returns to the pool once the body ends.
+fn pooled(resp: Response<Incoming>, addr: SocketAddr, sender: SendRequest<Body>) -> Response<Body> {
+    use http_body::Body as _;
+    if resp.body().is_end_stream() {
+        checkin(addr, sender);
+        return resp.map(|b| b.boxed());
+    }
+    resp.map(|inner| {
+        PooledBody {
+            inner,
+            give_back: Some((addr, sender)),
+        }
+        .boxed()
+    })
+}
+
+/// A response body that hands its connection back to the pool at its end. Dropped before
+/// the end, it drops the connection too (hyper closes it: the rest of the body is unread).
+struct PooledBody {
+    inner: Incoming,
+    give_back: Option<(SocketAddr, SendRequest<Body>)>,
+}
+
+impl PooledBody {
+    fn release(&mut self) {
+        if let Some((addr, sender)) = self.give_back.take() {
+            checkin(addr, sender);
+        }
+    }
+}
+
+impl http_body::Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.release(),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.release(),
+            // An error leaves the connection in an unknown state: it is not reused.
+            Poll::Ready(Some(Err(_))) => self.give_back = None,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Idle connections this thread holds for `addr` (for tests).
+pub fn idle_count(addr: SocketAddr) -> usize {
+    IDLE.with(|idle| idle.borrow().get(&addr).map_or(0, Vec::len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An origin that answers one request per connection with keep-alive, then closes it:
+    /// every pooled connection is dead by the time it is reused.
+    async fn closing_origin() -> SocketAddr {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = l.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                    let _ = s.shutdown().await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn get() -> Request<Body> {
+        let mut req = Request::new(super::super::respond::empty());
+        *req.uri_mut() = http::Uri::from_static("/");
+        req.headers_mut()
+            .insert(http::header::HOST, http::HeaderValue::from_static("x"));
+        req
+    }
+
+    #[tokio::test]
+    async fn dead_pooled_connections_are_not_errors() {
+        let addr = closing_origin().await;
+        for _ in 0..20 {
+            let resp = send(addr, get()).await.expect("answered");
+            assert_eq!(resp.status(), 200);
+            let body = resp.into_body().collect().await.expect("body").to_bytes();
+            assert_eq!(&body[..], b"ok");
+            // Let the origin's close reach the pooled connection for some of the rounds.
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_reused_after_its_body_ends() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = l.accept().await {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let svc = hyper::service::service_fn(|_req| async {
+                    Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(
+                        Bytes::from_static(b"hello"),
+                    )))
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(s), svc),
+                );
+            }
+        });
+        for _ in 0..5 {
+            let resp = send(addr, get()).await.expect("answered");
+            let _ = resp.into_body().collect().await.expect("body");
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(idle_count(addr), 1);
+    }
+}
