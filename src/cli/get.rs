@@ -80,22 +80,7 @@ fn format_of(output: Option<&str>) -> Result<Format, String> {
 
 /// Runs `get`; returns the exit code.
 pub fn run(args: GetArgs) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 1;
-        }
-    };
-    let mut out = String::new();
-    let mut err = String::new();
-    let code = runtime.block_on(get(&args, &mut out, &mut err));
-    print!("{out}");
-    eprint!("{err}");
-    code
+    super::run_printing(async |out, err| get(&args, out, err).await)
 }
 
 /// `get` with its output collected: stdout into `out`, stderr into `err`.

@@ -96,3 +96,24 @@ pub fn run(cli: Cli) -> i32 {
         Command::Tls(cmd) => tls::run(cmd),
     }
 }
+
+/// Runs a client command on a small runtime; what it wrote to `out` and `err` goes to stdout
+/// and stderr once it is done, so tests can call the command body with buffers.
+fn run_printing(command: impl AsyncFnOnce(&mut String, &mut String) -> i32) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let mut out = String::new();
+    let mut err = String::new();
+    let code = runtime.block_on(command(&mut out, &mut err));
+    print!("{out}");
+    eprint!("{err}");
+    code
+}

@@ -171,22 +171,7 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
 
 /// Runs `wait`; returns the exit code.
 pub fn run(args: WaitArgs) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 1;
-        }
-    };
-    let mut out = String::new();
-    let mut err = String::new();
-    let code = runtime.block_on(wait(&args, &mut out, &mut err));
-    print!("{out}");
-    eprint!("{err}");
-    code
+    super::run_printing(async |out, err| wait(&args, out, err).await)
 }
 
 /// The objects named on the command line: `TYPE/NAME...` or `TYPE NAME...`.
