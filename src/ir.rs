@@ -63,6 +63,31 @@ pub struct ListenerTls {
     /// material has no place in goldens or the dashboard.
     #[serde(skip)]
     pub certificates: Vec<crate::tls::server::Material>,
+    /// Client certificate validation (`spec.tls.frontend`), when the listener's port has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_validation: Option<ClientValidation>,
+}
+
+/// How an HTTPS listener checks the certificates clients present.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientValidation {
+    /// `Kind namespace/name` of each usable CA reference, in spec order.
+    pub ca_refs: Vec<String>,
+    /// `AllowValidOnly` or `AllowInsecureFallback`.
+    pub mode: ValidationMode,
+    /// The CA bundles (PEM) of those references, in the same order.
+    #[serde(skip)]
+    pub ca_pems: Vec<String>,
+}
+
+/// `FrontendValidationMode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ValidationMode {
+    /// Only clients presenting a certificate that chains to one of the CAs get through.
+    AllowValidOnly,
+    /// Every client gets through; the certificate is asked for but not required.
+    AllowInsecureFallback,
 }
 
 /// The routes serving one hostname pattern on a listener, in precedence order.

@@ -7,6 +7,7 @@
 //! `# expect: Gateway ns/gw listener http Conflicted=False/NoConflicts`,
 //! `# expect: Gateway ns/gw listener http attachedRoutes=1`,
 //! `# expect: HTTPRoute ns/r parent ns/gw Accepted=True`, `# expect: HTTPRoute ns/r no-parents`,
+//! `# expect: Gateway ns/gw !InsecureFrontendValidationMode` (no such condition),
 //! `# expect: diagnostic <substring>`.
 
 use gwsim::model::Kind;
@@ -177,6 +178,16 @@ fn check_expectation(line: &str, pass: &pipeline::Pass) -> Result<(), String> {
                 ObjectStatus::GatewayClass(c) => c.conditions.iter().collect(),
                 ObjectStatus::HttpRoute(_) => Vec::new(),
             };
+            if let Some(absent) = cond.strip_prefix('!') {
+                return match top.iter().find(|c| c.kind.as_str() == absent) {
+                    None => Ok(()),
+                    Some(c) => Err(format!(
+                        "{kind} {obj} has {absent}={}/{}",
+                        c.status.as_str(),
+                        c.reason.as_str()
+                    )),
+                };
+            }
             if top.iter().any(|c| condition_matches(c, cond)) {
                 Ok(())
             } else {

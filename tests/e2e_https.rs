@@ -5,89 +5,15 @@
 
 mod common;
 
+use common::tls::{get, handshake, http1, leaf_der, presented};
 use common::{copy_sample, options, start};
 use gwsim::runtime::handle::spawn;
 use gwsim::tls::ca::{secret_yaml, ProjectCa};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper::body::Bytes;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls_pki_types::pem::PemObject;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
-
-fn client_config(ca_pem: &str, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(c.expect("CA PEM")).expect("CA usable as a root");
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    Arc::new(config)
-}
-
-async fn handshake(
-    addr: SocketAddr,
-    ca_pem: &str,
-    sni: &str,
-    alpn: &[&[u8]],
-) -> Result<TlsStream<TcpStream>, std::io::Error> {
-    let tcp = TcpStream::connect(addr).await?;
-    let name = ServerName::try_from(sni.to_string()).expect("server name");
-    tokio_rustls::TlsConnector::from(client_config(ca_pem, alpn))
-        .connect(name, tcp)
-        .await
-}
-
-/// The leaf certificate the server presented.
-fn presented(stream: &TlsStream<TcpStream>) -> Vec<u8> {
-    stream
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(|c| c.first())
-        .map(|c| c.as_ref().to_vec())
-        .expect("a server certificate")
-}
-
-fn leaf_der(cert_pem: &str) -> Vec<u8> {
-    CertificateDer::from_pem_slice(cert_pem.as_bytes())
-        .expect("leaf PEM")
-        .as_ref()
-        .to_vec()
-}
-
-type H1 = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
-
-async fn http1(stream: TlsStream<TcpStream>) -> H1 {
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("http1 handshake");
-    tokio::spawn(conn);
-    sender
-}
-
-async fn get(sender: &mut H1, host: &str, path: &str) -> (u16, String) {
-    let req = http::Request::builder()
-        .uri(path)
-        .header("host", host)
-        .body(Empty::new())
-        .expect("request");
-    sender.ready().await.expect("ready");
-    let resp = sender.send_request(req).await.expect("send");
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sample_serves_https_over_h1_and_h2_and_redirects_plain_http() {

@@ -20,11 +20,15 @@ use tokio_tungstenite::tungstenite::Message;
 /// ask the echo server for a 1 s delay, so a few seconds is the useful bound.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What a client meets on a Gateway port no programmed listener serves.
+pub const REFUSED: &str = "connection refused: no programmed listener serves this port";
+
 /// A resolved target: the socket gwsim serves it on, and the authority the case's requests
 /// would have used against the Gateway's own address and declared port.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
-    pub socket: SocketAddr,
+    /// `None` when no programmed listener serves the port: a client is refused there.
+    pub socket: Option<SocketAddr>,
     /// `address` or `address:port` (the port dropped when it is the scheme's default).
     pub authority: String,
 }
@@ -59,9 +63,7 @@ pub fn resolve(sim: &Sim, target: &Target, scheme: &str) -> Result<Endpoint, Str
             .and_then(|x| u16::try_from(x.port).ok())
             .ok_or_else(|| format!("Gateway {} has no listeners", target.gateway))?,
     };
-    let socket = sim
-        .address(&target.gateway, port)
-        .ok_or_else(|| format!("nothing serves Gateway {} port {port}", target.gateway))?;
+    let socket = sim.address(&target.gateway, port);
     let ip = sim
         .translation()
         .routing
@@ -69,7 +71,8 @@ pub fn resolve(sim: &Sim, target: &Target, scheme: &str) -> Result<Endpoint, Str
         .iter()
         .find(|p| p.gateway == target.gateway)
         .map(|p| p.address.clone())
-        .unwrap_or_else(|| socket.ip().to_string());
+        .or_else(|| socket.map(|s| s.ip().to_string()))
+        .unwrap_or_default();
     let default = if scheme == "https" { 443 } else { 80 };
     let authority = if port == default {
         ip
@@ -104,7 +107,8 @@ pub struct Outgoing {
 }
 
 /// Sends one request over a new connection.
-pub async fn send(socket: SocketAddr, out: &Outgoing) -> Result<Captured, String> {
+pub async fn send(socket: Option<SocketAddr>, out: &Outgoing) -> Result<Captured, String> {
+    let socket = socket.ok_or(REFUSED)?;
     match tokio::time::timeout(REQUEST_TIMEOUT, send_inner(socket, out)).await {
         Ok(r) => r,
         Err(_) => Err(format!("no answer within {REQUEST_TIMEOUT:?}")),

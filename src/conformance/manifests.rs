@@ -201,20 +201,25 @@ fn make_setup_objects() -> Result<Vec<Value>, String> {
     let ca = ProjectCa::generate().map_err(err)?;
     // A CA that signed nothing the gateway serves, for the mismatch cases.
     let other = ProjectCa::generate().map_err(err)?;
-    let secrets: [(&str, &str, &[&str]); 9] = [
+    // The client-validation cases need the default and per-port client certificates to be
+    // trusted by their own CA only, so each has its own.
+    let default_clients = ProjectCa::generate().map_err(err)?;
+    let per_port_clients = ProjectCa::generate().map_err(err)?;
+    let client_secrets = [
+        (&default_clients, "tls-validity-checks-client-certificate"),
+        (
+            &per_port_clients,
+            "tls-validity-checks-per-port-client-certificate",
+        ),
+        (&ca, "tls-checks-client-certificate"),
+    ];
+    let secrets: [(&str, &str, &[&str]); 6] = [
         ("gateway-conformance-web-backend", "certificate", &["*"]),
         (
             infra,
             "tls-validity-checks-certificate",
             &["*", "*.org", "*.wildcard.org"],
         ),
-        (infra, "tls-validity-checks-client-certificate", &["client"]),
-        (
-            infra,
-            "tls-validity-checks-per-port-client-certificate",
-            &["client"],
-        ),
-        (infra, "tls-checks-client-certificate", &["client"]),
         // Upstream also gives this one a spiffe:// URI name; DNS names are what is served.
         (
             infra,
@@ -239,25 +244,39 @@ fn make_setup_objects() -> Result<Vec<Value>, String> {
     ];
     let config_maps = [
         ("gateway-conformance-web-backend", "web-backend-cm", &ca),
-        (infra, "tls-validity-checks-ca-certificate", &ca),
-        (infra, "tls-validity-checks-per-port-ca-certificate", &ca),
+        (
+            infra,
+            "tls-validity-checks-ca-certificate",
+            &default_clients,
+        ),
+        (
+            infra,
+            "tls-validity-checks-per-port-ca-certificate",
+            &per_port_clients,
+        ),
         (infra, "tls-checks-ca-certificate", &ca),
         (infra, "mismatch-ca-certificate", &other),
     ];
     let mut out = Vec::new();
-    for (ns, name, hosts) in secrets {
+    let signed = |by: &ProjectCa, ns: &str, name: &str, hosts: &[&str]| {
         let hosts: Vec<String> = hosts.iter().map(|h| (*h).to_string()).collect();
-        let (cert, key) = ca.issue(&hosts).map_err(err)?;
-        out.push(serde_json::json!({
+        let (cert, key) = by.issue(&hosts).map_err(err)?;
+        Ok::<_, String>(serde_json::json!({
             "apiVersion": "v1",
             "kind": "Secret",
             "type": "kubernetes.io/tls",
             "metadata": {"name": name, "namespace": ns},
             "stringData": {
-                "tls.crt": format!("{cert}{}", ca.cert_pem),
+                "tls.crt": format!("{cert}{}", by.cert_pem),
                 "tls.key": key,
             },
-        }));
+        }))
+    };
+    for (ns, name, hosts) in secrets {
+        out.push(signed(&ca, ns, name, hosts)?);
+    }
+    for (by, name) in client_secrets {
+        out.push(signed(by, infra, name, &["client"])?);
     }
     out.extend(config_maps.iter().map(|(ns, name, ca)| {
         serde_json::json!({

@@ -3,6 +3,7 @@
 
 use super::case::{self, Case, HttpCase, Step};
 use super::http_checks::{self, Ctx};
+use super::http_client::Endpoint;
 use super::manifests::Manifests;
 use super::status_checks::{self, World};
 use crate::controller::{AddressPool, Config, SUPPORTED_FEATURES};
@@ -242,22 +243,20 @@ async fn run_steps(
             Step::Repeat(r) => http_checks::run_repeat(&mut ctx, r).await,
             Step::Weighted(w) => http_checks::run_weighted(&mut ctx, w, last_case.as_ref()).await,
             Step::Websocket(w) => match super::http_client::resolve(ctx.sim, &w.target, "http") {
-                Ok(e) => {
+                Ok(Endpoint {
+                    socket: Some(socket),
+                    authority,
+                }) => {
                     let path = w
                         .url
                         .split_once("://")
                         .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
                         .unwrap_or_else(|| "/".into());
                     let origin = format!("ws://gateway/{subtest}");
-                    super::http_client::websocket(
-                        e.socket,
-                        &e.authority,
-                        &path,
-                        &origin,
-                        &w.exchange,
-                    )
-                    .await
+                    super::http_client::websocket(socket, &authority, &path, &origin, &w.exchange)
+                        .await
                 }
+                Ok(_) => Err(super::http_client::REFUSED.to_string()),
                 Err(e) => Err(e),
             },
             Step::Action(a) => {

@@ -3,14 +3,18 @@
 
 use crate::model::{Body, Kind};
 use crate::runtime::sim::Sim;
+use crate::tls::server::{certified_key, Material};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::ResolvesClientCert;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -23,6 +27,8 @@ pub struct TlsTarget {
     pub server_name: String,
     /// `None` when the step trusts no certificate: every handshake then fails.
     pub config: Option<Arc<ClientConfig>>,
+    /// The client certificate to present when the server asks for one.
+    pub client_cert: Option<Arc<CertifiedKey>>,
 }
 
 /// The trust a step sets up, as client configurations offering HTTP/1.1 or h2.
@@ -30,6 +36,7 @@ pub struct TlsTarget {
 pub struct Trust {
     pub server_name: Option<String>,
     configs: Option<(Arc<ClientConfig>, Arc<ClientConfig>)>,
+    client_cert: Option<Arc<CertifiedKey>>,
 }
 
 impl Trust {
@@ -41,7 +48,22 @@ impl Trust {
         let mut trust = Trust {
             server_name: tls["serverName"].as_str().map(str::to_string),
             configs: None,
+            client_cert: None,
         };
+        if let (Some(cs), Some(ks)) = (
+            tls["clientCert"]["secret"].as_str(),
+            tls["clientKey"]["secret"].as_str(),
+        ) {
+            let ck = tls["clientCert"]["key"].as_str().unwrap_or("tls.crt");
+            let kk = tls["clientKey"]["key"].as_str().unwrap_or("tls.key");
+            let material = Material {
+                cert_pem: secret_value(sim, cs, ck)?,
+                key_pem: secret_value(sim, ks, kk)?,
+            };
+            trust.client_cert = Some(
+                certified_key(&material).map_err(|e| format!("client certificate {cs}: {e}"))?,
+            );
+        }
         let Some(secret) = tls["trustedServerCert"]["secret"].as_str() else {
             return Ok(trust);
         };
@@ -88,6 +110,7 @@ impl Trust {
                 .configs
                 .as_ref()
                 .map(|(h1, h2c)| if h2 { h2c.clone() } else { h1.clone() }),
+            client_cert: self.client_cert.clone(),
         }
     }
 }
@@ -172,14 +195,50 @@ pub async fn connect(
 ) -> Result<TlsStream<TcpStream>, String> {
     let name = ServerName::try_from(target.server_name.clone())
         .map_err(|e| format!("server name {}: {e}", target.server_name))?;
-    let config = target
+    let mut config = target
         .config
         .clone()
         .ok_or("the step trusts no server certificate")?;
-    TlsConnector::from(config)
+    let asked = Arc::new(AtomicBool::new(false));
+    if let Some(key) = &target.client_cert {
+        let mut with_cert = (*config).clone();
+        with_cert.client_auth_cert_resolver = Arc::new(Presents {
+            key: key.clone(),
+            asked: asked.clone(),
+        });
+        config = Arc::new(with_cert);
+    }
+    let stream = TlsConnector::from(config)
         .connect(name, stream)
         .await
-        .map_err(|e| format!("TLS handshake: {e}"))
+        .map_err(|e| format!("TLS handshake: {e}"))?;
+    // Upstream's client fails a request whose client certificate the server never asked for.
+    if target.client_cert.is_some() && !asked.load(Ordering::Relaxed) {
+        return Err("the server did not ask for the client certificate".into());
+    }
+    Ok(stream)
+}
+
+/// Presents the step's client certificate and remembers that the server asked for one.
+#[derive(Debug)]
+struct Presents {
+    key: Arc<CertifiedKey>,
+    asked: Arc<AtomicBool>,
+}
+
+impl ResolvesClientCert for Presents {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        Some(self.key.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }
 
 fn secret_value(sim: &Sim, secret: &str, key: &str) -> Result<String, String> {

@@ -3,6 +3,7 @@
 
 use super::certificates;
 use super::class::ClassInfo;
+use super::client_ca;
 use super::Config;
 use crate::ir::ListenerTls;
 use crate::model::{gw, Body, Object, ObjectKey, GATEWAY_GROUP};
@@ -269,6 +270,15 @@ pub fn reconcile(
         ),
     };
     info.conditions.set(programmed);
+    if client_ca::insecure_fallback(&gateway.spec) {
+        info.conditions.set(Condition::new(
+            CondType::InsecureFrontendValidationMode,
+            CondStatus::True,
+            Reason::ConfigurationChanged,
+            "client certificate validation is AllowInsecureFallback: clients without a trusted certificate get through",
+            generation,
+        ));
+    }
     info
 }
 
@@ -316,13 +326,42 @@ fn listener(
         }
     }
     let mut tls = None;
+    // Unusable CA references turn ResolvedRefs False, yet the listener serves with the
+    // usable ones; only when none is usable it cannot serve (Accepted=False).
+    let mut ca_problem = None;
+    let mut no_valid_ca = None;
     if protocol_ok && l.protocol == "HTTPS" {
+        let ca = match &object.body {
+            Body::Gateway(g) => client_ca::resolve(object, &g.spec, l.port, store),
+            _ => client_ca::Resolved::default(),
+        };
+        if ca.none_valid {
+            no_valid_ca = ca.problem.as_ref().map(|(_, m)| m.clone());
+        }
+        ca_problem = ca.problem;
         match certificates::resolve(object, l, store) {
-            Ok(t) => tls = Some(t),
+            Ok(mut t) => {
+                t.client_validation = ca.validation;
+                tls = Some(t);
+            }
             Err(e) => resolved = Err(e),
         }
     }
-    let accepted = if protocol_ok {
+    let serves = protocol_ok && resolved.is_ok() && no_valid_ca.is_none();
+    if resolved.is_ok() {
+        if let Some(p) = ca_problem {
+            resolved = Err(p);
+        }
+    }
+    let accepted = if let (true, Some(msg)) = (protocol_ok, &no_valid_ca) {
+        Condition::new(
+            CondType::Accepted,
+            CondStatus::False,
+            Reason::NoValidCACertificate,
+            format!("no usable CA certificate for client validation: {msg}"),
+            generation,
+        )
+    } else if protocol_ok {
         Condition::new(
             CondType::Accepted,
             CondStatus::True,
@@ -366,8 +405,7 @@ fn listener(
         "no conflicts",
         generation,
     ));
-    let programmed = protocol_ok && resolved.is_ok();
-    conditions.set(if programmed {
+    conditions.set(if serves {
         Condition::new(
             CondType::Programmed,
             CondStatus::True,

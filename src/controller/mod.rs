@@ -8,6 +8,7 @@ mod attach;
 mod backend;
 mod certificates;
 mod class;
+mod client_ca;
 mod filters;
 mod gateway;
 pub mod hostname;

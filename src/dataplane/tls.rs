@@ -3,7 +3,8 @@
 //! The accepted connection's server name travels to the proxy as a request extension.
 
 use super::table::PortKey;
-use crate::ir::{PortIr, Protocol, RoutingIr};
+use crate::ir::{ClientValidation, PortIr, Protocol, RoutingIr};
+use crate::tls::client_auth::verifier;
 use crate::tls::server::{certified_key, server_config, Material, SniResolver};
 use arc_swap::ArcSwap;
 use rustls::ServerConfig;
@@ -25,8 +26,9 @@ pub struct TlsInfo {
     pub sni: Option<String>,
 }
 
-/// The certificate inputs of one port, compared to skip rebuilding an unchanged config.
-type Inputs = Vec<(Option<String>, Material)>;
+/// The certificate inputs of one port, compared to skip rebuilding an unchanged config:
+/// each listener's hostname and certificate, and the port's client validation.
+type Inputs = (Vec<(Option<String>, Material)>, Option<ClientValidation>);
 
 /// A port's configuration as the accept loop reads it, swapped whole on a change.
 pub type LiveConfig = Arc<ArcSwap<ServerConfig>>;
@@ -85,24 +87,33 @@ impl TlsPorts {
 }
 
 /// Each listener's hostname and first certificate, in the port's listener order (most
-/// specific first), which is also the order SNI is matched in.
+/// specific first), which is also the order SNI is matched in. Client validation is set per
+/// port (`spec.tls.frontend.perPort` or the default), so every listener of a port carries
+/// the same one.
 fn inputs(port: &PortIr) -> Inputs {
-    port.listeners
+    let certs = port
+        .listeners
         .iter()
         .filter_map(|l| {
             let tls = l.tls.as_ref()?;
             let m = tls.certificates.first()?;
             Some((l.hostname.clone(), m.clone()))
         })
-        .collect()
+        .collect();
+    let validation = port
+        .listeners
+        .iter()
+        .find_map(|l| l.tls.as_ref()?.client_validation.clone());
+    (certs, validation)
 }
 
-fn config(inputs: &Inputs) -> Result<Arc<ServerConfig>, String> {
-    let entries = inputs
+fn config((certs, validation): &Inputs) -> Result<Arc<ServerConfig>, String> {
+    let entries = certs
         .iter()
         .map(|(h, m)| certified_key(m).map(|k| (h.clone(), k)))
         .collect::<Result<Vec<_>, _>>()?;
-    server_config(SniResolver::new(entries))
+    let clients = validation.as_ref().map(verifier).transpose()?;
+    server_config(SniResolver::new(entries), clients)
 }
 
 /// Runs the handshake with the port's current configuration; `None` when it fails.
@@ -142,6 +153,7 @@ mod tests {
                 tls: Some(ListenerTls {
                     certificate_refs: vec!["ns/cert".into()],
                     certificates: vec![m.clone()],
+                    client_validation: None,
                 }),
             }],
         }

@@ -29,6 +29,7 @@ pub enum CondType {
     Conflicted,
     PartiallyInvalid,
     SupportedVersion,
+    InsecureFrontendValidationMode,
 }
 
 impl CondType {
@@ -40,6 +41,7 @@ impl CondType {
             CondType::Conflicted => "Conflicted",
             CondType::PartiallyInvalid => "PartiallyInvalid",
             CondType::SupportedVersion => "SupportedVersion",
+            CondType::InsecureFrontendValidationMode => "InsecureFrontendValidationMode",
         }
     }
 
@@ -47,7 +49,11 @@ impl CondType {
     /// code follow health, not True/False: `Conflicted=False` is good.
     pub fn healthy_status(self) -> CondStatus {
         match self {
-            CondType::Conflicted | CondType::PartiallyInvalid => CondStatus::False,
+            // `InsecureFrontendValidationMode=True` is what was asked for, yet a risk worth a
+            // red mark in the dashboard; `gwsim check` judges gateways by Programmed only.
+            CondType::Conflicted
+            | CondType::PartiallyInvalid
+            | CondType::InsecureFrontendValidationMode => CondStatus::False,
             _ => CondStatus::True,
         }
     }
@@ -74,6 +80,10 @@ pub enum Reason {
     InvalidRouteKinds,
     InvalidCertificateRef,
     InvalidClientCertificateRef,
+    InvalidCACertificateRef,
+    InvalidCACertificateKind,
+    NoValidCACertificate,
+    ConfigurationChanged,
     RefNotPermitted,
     HostnameConflict,
     ProtocolConflict,
@@ -109,6 +119,10 @@ impl Reason {
             Reason::InvalidRouteKinds => "InvalidRouteKinds",
             Reason::InvalidCertificateRef => "InvalidCertificateRef",
             Reason::InvalidClientCertificateRef => "InvalidClientCertificateRef",
+            Reason::InvalidCACertificateRef => "InvalidCACertificateRef",
+            Reason::InvalidCACertificateKind => "InvalidCACertificateKind",
+            Reason::NoValidCACertificate => "NoValidCACertificate",
+            Reason::ConfigurationChanged => "ConfigurationChanged",
             Reason::RefNotPermitted => "RefNotPermitted",
             Reason::HostnameConflict => "HostnameConflict",
             Reason::ProtocolConflict => "ProtocolConflict",

@@ -2,8 +2,8 @@
 //! `<project>/.gwsim/`, then used to sign certificates for the hosts asked.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
 };
 use std::path::{Path, PathBuf};
 
@@ -95,6 +95,32 @@ impl ProjectCa {
         let cert = params.signed_by(&key, &issuer)?;
         Ok((cert.pem(), key.serialize_pem()))
     }
+}
+
+impl ProjectCa {
+    /// A client certificate named `name` (its common name) signed by this CA, and its key,
+    /// for listeners that validate clients against this CA.
+    pub fn issue_client(&self, name: &str) -> Result<(String, String), CaError> {
+        let issuer = Issuer::new(ca_params(), &self.key);
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, name);
+        params.distinguished_name = dn;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        let cert = params.signed_by(&key, &issuer)?;
+        Ok((cert.pem(), key.serialize_pem()))
+    }
+}
+
+/// A ConfigMap holding a CA bundle under `ca.crt`, the shape `spec.tls.frontend`
+/// validation refers to.
+pub fn ca_config_map_yaml(name: &str, namespace: &str, ca_pem: &str) -> String {
+    let indented: String = ca_pem.lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {namespace}\ndata:\n  ca.crt: |\n{indented}"
+    )
 }
 
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {

@@ -2,6 +2,7 @@
 //! sharing the port, by the same hostname specificity as routing.
 
 use rustls::crypto::ring::sign::any_supported_type;
+use rustls::server::danger::ClientCertVerifier;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
@@ -91,14 +92,21 @@ impl ResolvesServerCert for SniResolver {
     }
 }
 
-/// A rustls server configuration for a port, with ALPN `h2` and `http/1.1`.
-pub fn server_config(resolver: SniResolver) -> Result<Arc<rustls::ServerConfig>, String> {
+/// A rustls server configuration for a port, with ALPN `h2` and `http/1.1`, checking client
+/// certificates with `clients` when the port validates them.
+pub fn server_config(
+    resolver: SniResolver,
+    clients: Option<Arc<dyn ClientCertVerifier>>,
+) -> Result<Arc<rustls::ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
+        .map_err(|e| e.to_string())?;
+    let builder = match clients {
+        Some(v) => builder.with_client_cert_verifier(v),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -130,7 +138,7 @@ mod tests {
         // The CA is created once and reused.
         let again = ProjectCa::load_or_create(dir.path()).expect("ca");
         assert_eq!(again.cert_pem, ca.cert_pem);
-        assert!(server_config(SniResolver::new(Vec::new())).is_ok());
+        assert!(server_config(SniResolver::new(Vec::new()), None).is_ok());
     }
 
     #[test]

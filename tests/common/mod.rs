@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod kubectl;
+pub mod tls;
 
 use gwsim::controller::{AddressPool, Config};
 use gwsim::dataplane::listener::PortMapping;
