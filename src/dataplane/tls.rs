@@ -28,7 +28,10 @@ pub struct TlsInfo {
 
 /// The certificate inputs of one port, compared to skip rebuilding an unchanged config:
 /// each listener's hostname and certificate, and the port's client validation.
-type Inputs = (Vec<(Option<String>, Material)>, Option<ClientValidation>);
+type Inputs = (
+    Vec<(Option<String>, Vec<Material>)>,
+    Option<ClientValidation>,
+);
 
 /// A port's configuration as the accept loop reads it, swapped whole on a change.
 pub type LiveConfig = Arc<ArcSwap<ServerConfig>>;
@@ -86,7 +89,7 @@ impl TlsPorts {
     }
 }
 
-/// Each listener's hostname and first certificate, in the port's listener order (most
+/// Each listener's hostname and certificates, in the port's listener order (most
 /// specific first), which is also the order SNI is matched in. Client validation is set per
 /// port (`spec.tls.frontend.perPort` or the default), so every listener of a port carries
 /// the same one.
@@ -94,11 +97,7 @@ fn inputs(port: &PortIr) -> Inputs {
     let certs = port
         .listeners
         .iter()
-        .filter_map(|l| {
-            let tls = l.tls.as_ref()?;
-            let m = tls.certificates.first()?;
-            Some((l.hostname.clone(), m.clone()))
-        })
+        .filter_map(|l| Some((l.hostname.clone(), l.tls.as_ref()?.certificates.clone())))
         .collect();
     let validation = port
         .listeners
@@ -110,7 +109,10 @@ fn inputs(port: &PortIr) -> Inputs {
 fn config((certs, validation): &Inputs) -> Result<Arc<ServerConfig>, String> {
     let entries = certs
         .iter()
-        .map(|(h, m)| certified_key(m).map(|k| (h.clone(), k)))
+        .map(|(h, ms)| {
+            let keys = ms.iter().map(certified_key).collect::<Result<_, _>>()?;
+            Ok::<_, String>((h.clone(), keys))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let clients = validation.as_ref().map(verifier).transpose()?;
     server_config(SniResolver::new(entries), clients)

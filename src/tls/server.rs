@@ -6,7 +6,7 @@ use rustls::server::danger::ClientCertVerifier;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::sync::Arc;
 
 /// A certificate chain and key, PEM encoded, for one listener hostname.
@@ -43,22 +43,38 @@ pub fn certified_key(m: &Material) -> Result<Arc<CertifiedKey>, String> {
     Ok(Arc::new(certified))
 }
 
-/// Picks the certificate of the most specific listener hostname matching the SNI.
+/// Picks the listener of the most specific hostname matching the SNI, then among that
+/// listener's certificates the first one valid for the name (else its first).
 #[derive(Debug)]
 pub struct SniResolver {
-    /// (listener hostname or None for any, key), most specific first.
-    entries: Vec<(Option<String>, Arc<CertifiedKey>)>,
+    /// (listener hostname or None for any, its keys in spec order), most specific first.
+    entries: Vec<(Option<String>, Vec<Arc<CertifiedKey>>)>,
 }
 
 impl SniResolver {
     /// `entries` must be ordered most specific first, as the routing table orders listeners.
-    pub fn new(entries: Vec<(Option<String>, Arc<CertifiedKey>)>) -> SniResolver {
+    pub fn new(entries: Vec<(Option<String>, Vec<Arc<CertifiedKey>>)>) -> SniResolver {
         SniResolver { entries }
     }
 
     /// The index of the listener whose certificate serves `sni`.
     pub fn pick(&self, sni: Option<&str>) -> Option<usize> {
         pick(self.entries.iter().map(|(h, _)| h.as_deref()), sni)
+    }
+
+    /// The key served for the TLS server name `sni`.
+    pub fn choose(&self, sni: Option<&str>) -> Option<Arc<CertifiedKey>> {
+        let i = self.pick(sni)?;
+        let keys = &self.entries.get(i)?.1;
+        let name = sni.and_then(|n| ServerName::try_from(n.to_string()).ok());
+        let fits = |k: &&Arc<CertifiedKey>| {
+            let (Some(name), Some(leaf)) = (&name, k.end_entity_cert().ok()) else {
+                return false;
+            };
+            webpki::EndEntityCert::try_from(leaf)
+                .is_ok_and(|c| c.verify_is_valid_for_subject_name(name).is_ok())
+        };
+        keys.iter().find(fits).or(keys.first()).cloned()
     }
 }
 
@@ -87,8 +103,7 @@ pub fn pick<'a>(
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let i = self.pick(hello.server_name())?;
-        self.entries.get(i).map(|(_, k)| k.clone())
+        self.choose(hello.server_name())
     }
 }
 
@@ -127,9 +142,9 @@ mod tests {
         })
         .expect("parses");
         let resolver = SniResolver::new(vec![
-            (Some("foo.example.com".into()), k.clone()),
-            (Some("*.example.com".into()), k.clone()),
-            (None, k),
+            (Some("foo.example.com".into()), vec![k.clone()]),
+            (Some("*.example.com".into()), vec![k.clone()]),
+            (None, vec![k]),
         ]);
         assert_eq!(resolver.pick(Some("foo.example.com")), Some(0));
         assert_eq!(resolver.pick(Some("bar.example.com")), Some(1));
@@ -139,6 +154,23 @@ mod tests {
         let again = ProjectCa::load_or_create(dir.path()).expect("ca");
         assert_eq!(again.cert_pem, ca.cert_pem);
         assert!(server_config(SniResolver::new(Vec::new()), None).is_ok());
+    }
+
+    #[test]
+    fn among_a_listeners_certificates_the_one_valid_for_the_name_serves() {
+        let ca = crate::tls::ca::ProjectCa::generate().expect("CA");
+        let key = |host: &str| {
+            let (cert_pem, key_pem) = ca.issue(&[host.into()]).expect("issue");
+            certified_key(&Material { cert_pem, key_pem }).expect("parses")
+        };
+        let (a, b) = (key("a.test"), key("b.test"));
+        let resolver = SniResolver::new(vec![(None, vec![a.clone(), b.clone()])]);
+        let chosen = |sni: &str| resolver.choose(Some(sni)).expect("a key");
+        assert_eq!(resolver.pick(Some("b.test")), Some(0));
+        assert!(Arc::ptr_eq(&chosen("b.test"), &b));
+        assert!(Arc::ptr_eq(&chosen("a.test"), &a));
+        // No certificate fits: the first one is served (the client decides what to do).
+        assert!(Arc::ptr_eq(&chosen("c.test"), &a));
     }
 
     #[test]
