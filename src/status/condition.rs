@@ -49,11 +49,9 @@ impl CondType {
     /// code follow health, not True/False: `Conflicted=False` is good.
     pub fn healthy_status(self) -> CondStatus {
         match self {
-            // `InsecureFrontendValidationMode=True` is what was asked for, yet a risk worth a
-            // red mark in the dashboard; `gwsim check` judges gateways by Programmed only.
-            CondType::Conflicted
-            | CondType::PartiallyInvalid
-            | CondType::InsecureFrontendValidationMode => CondStatus::False,
+            CondType::Conflicted | CondType::PartiallyInvalid => CondStatus::False,
+            // `InsecureFrontendValidationMode=True` reports what the user asked for: the
+            // condition list shows it without painting a working Gateway red.
             _ => CondStatus::True,
         }
     }
