@@ -2,7 +2,8 @@
 """probe.py — the reload and start-up benchmarks' timing side (stdlib only).
 
   probe.py reload  BIN RESULT_DIR EDITS   route edits under steady traffic: time from the
-                                          file write to the first 200 on the new path
+                                          file write, then from the Kubernetes API apply,
+                                          to the first 200 on the new path
   probe.py startup BIN RESULT_DIR STARTS  `gwsim up` on the sample: time from exec to the
                                           first routed 200, and the process's peak RSS
 
@@ -83,7 +84,24 @@ def wait_port(log_path, deadline):
     return None
 
 
-def reload_bench(bin_, out, edits):
+def kube_server(d, deadline):
+    """(host, port) of the Kubernetes API `gwsim up` serves, from `.gwsim/kube.json`."""
+    path = os.path.join(d, ".gwsim", "kube.json")
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                m = re.search(r'"server"\s*:\s*"http://([0-9.]+):(\d+)"', f.read())
+            if m:
+                return (m.group(1), int(m.group(2)))
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return None
+
+
+def reload_bench(bin_, out, edits, via="file"):
+    """via="file": the route file is replaced; via="api": the same route is applied through
+    the Kubernetes API (server-side apply, what `kubectl apply --server-side` sends)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as tmp:
         d = sample_copy(root, tmp)
@@ -111,15 +129,30 @@ def reload_bench(bin_, out, edits):
                         counts["bad"] += 1
                         c.close(); c = http.client.HTTPConnection(*port, timeout=2)
                     time.sleep(0.002)
+            api = None
+            if via == "api":
+                server = kube_server(d, time.monotonic() + 20)
+                if server is None:
+                    sys.exit("reload: no .gwsim/kube.json")
+                api = http.client.HTTPConnection(*server, timeout=5)
             t = threading.Thread(target=traffic); t.start()
-            lat, missed = [], 0
+            lat, missed, rejected = [], 0, 0
             poll = http.client.HTTPConnection(*port, timeout=2)
             for n in range(edits):
                 path = os.path.join(d, "route.yaml")
                 t0 = time.monotonic()
-                with open(path + ".tmp", "w") as f:
-                    f.write(ROUTE.format(n=n))
-                os.replace(path + ".tmp", path)
+                if api is None:
+                    with open(path + ".tmp", "w") as f:
+                        f.write(ROUTE.format(n=n))
+                    os.replace(path + ".tmp", path)
+                else:
+                    api.request("PATCH", "/apis/gateway.networking.k8s.io/v1/namespaces/sample/"
+                                "httproutes/helloworld?fieldManager=bench&force=true",
+                                body=ROUTE.format(n=n).encode(),
+                                headers={"Content-Type": "application/apply-patch+yaml"})
+                    r = api.getresponse(); r.read()
+                    if r.status >= 300:
+                        rejected += 1
                 deadline = t0 + 5
                 while time.monotonic() < deadline:
                     try:
@@ -140,10 +173,17 @@ def reload_bench(bin_, out, edits):
             stop_traffic.set(); t.join()
         finally:
             stop(proc)
-    print(f"| edits | answered | p50 ms | p90 ms | p99 ms | max ms | steady requests ok / failed |")
-    print(f"|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {edits} | {len(lat)} | {pct(lat, .5):.1f} | {pct(lat, .9):.1f} | {pct(lat, .99):.1f} | "
-          f"{max(lat) if lat else float('nan'):.1f} | {counts['ok']} / {counts['bad']} |")
+    what = "file write" if api is None else f"Kubernetes API apply ({rejected} rejected)"
+    return (f"| {what} | {edits} | {len(lat)} | {pct(lat, .5):.1f} | {pct(lat, .9):.1f} | "
+            f"{pct(lat, .99):.1f} | {max(lat) if lat else float('nan'):.1f} | "
+            f"{counts['ok']} / {counts['bad']} |")
+
+
+def reload_both(bin_, out, edits):
+    rows = [reload_bench(bin_, out, edits, via) for via in ("file", "api")]
+    print("| edit through | edits | answered | p50 ms | p90 ms | p99 ms | max ms | steady requests ok / failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
 
 
 def startup_bench(bin_, out, starts):
@@ -181,4 +221,4 @@ if __name__ == "__main__":
     if len(sys.argv) != 5 or sys.argv[1] not in ("reload", "startup"):
         sys.exit(__doc__)
     os.makedirs(sys.argv[3], exist_ok=True)
-    (reload_bench if sys.argv[1] == "reload" else startup_bench)(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    (reload_both if sys.argv[1] == "reload" else startup_bench)(sys.argv[2], sys.argv[3], int(sys.argv[4]))
