@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 const HOST: &str = "filters.example";
 const GATEWAY: &str = "e2e/gw";
 
+const BACKENDS: &[(&str, u32)] = &[("echo", 1), ("mirror", 1), ("scaled-down", 0)];
+
 const MANIFESTS: &str = r#"
 apiVersion: v1
 kind: Namespace
@@ -24,63 +26,6 @@ spec:
   gatewayClassName: gwsim
   listeners:
   - {name: http, port: 80, protocol: HTTP}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: echo, namespace: e2e}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: echo}}
-  template:
-    metadata: {labels: {app: echo}}
-    spec:
-      containers:
-      - {name: echo, image: registry.k8s.io/gateway-api/echo-basic:v1.5.1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: e2e}
-spec:
-  selector: {app: echo}
-  ports: [{port: 8080, targetPort: 3000}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: mirror, namespace: e2e}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: mirror}}
-  template:
-    metadata: {labels: {app: mirror}}
-    spec:
-      containers:
-      - {name: mirror, image: registry.k8s.io/gateway-api/echo-basic:v1.5.1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: mirror, namespace: e2e}
-spec:
-  selector: {app: mirror}
-  ports: [{port: 8080, targetPort: 3000}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: scaled-down, namespace: e2e}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: scaled-down}}
-  template:
-    metadata: {labels: {app: scaled-down}}
-    spec:
-      containers:
-      - {name: echo, image: registry.k8s.io/gateway-api/echo-basic:v1.5.1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: scaled-down, namespace: e2e}
-spec:
-  selector: {app: scaled-down}
-  ports: [{port: 8080, targetPort: 3000}]
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -169,6 +114,7 @@ spec:
 async fn sim(pool: u8) -> (tempfile::TempDir, Sim, Client) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("all.yaml"), MANIFESTS).expect("write manifests");
+    common::write_echo_backends(dir.path(), "e2e", BACKENDS);
     let sim = start(dir.path(), 3, pool).await;
     let addr = sim.address(GATEWAY, 80).expect("listener bound");
     let client = Client::connect(addr).await;
@@ -390,6 +336,7 @@ spec:
     );
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("all.yaml"), MANIFESTS).expect("write manifests");
+    common::write_echo_backends(dir.path(), "e2e", BACKENDS);
     std::fs::write(dir.path().join("dead.yaml"), extra).expect("write manifests");
     let sim = start(dir.path(), 3, 27).await;
     let mut c = Client::connect(sim.address(GATEWAY, 80).expect("listener bound")).await;

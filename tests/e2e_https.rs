@@ -88,25 +88,6 @@ spec:
     protocol: HTTPS
     tls: {certificateRefs: [{name: any-cert}]}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: echo, namespace: tls}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: echo}}
-  template:
-    metadata: {labels: {app: echo}}
-    spec:
-      containers:
-      - {name: echo, image: registry.k8s.io/gateway-api/echo-basic:v1.5.1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: tls}
-spec:
-  selector: {app: echo}
-  ports: [{port: 8080, targetPort: 3000}]
----
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: echo, namespace: tls}
@@ -119,6 +100,7 @@ spec:
 /// Writes the manifests and both Secrets; returns the leaf PEM of each.
 fn write_case(dir: &Path, ca: &ProjectCa) -> (String, String) {
     std::fs::write(dir.join("gateway.yaml"), GATEWAY).expect("write");
+    common::write_echo_backends(dir, "tls", &[("echo", 1)]);
     let a = write_secret(dir, ca, "a-cert", "a.example.com");
     let any = write_secret(dir, ca, "any-cert", "*.example.com");
     (a, any)

@@ -43,25 +43,6 @@ spec:
     protocol: HTTPS
     tls: {certificateRefs: [{name: server}]}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: echo, namespace: mtls}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: echo}}
-  template:
-    metadata: {labels: {app: echo}}
-    spec:
-      containers:
-      - {name: echo, image: registry.k8s.io/gateway-api/echo-basic:v1.5.1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: mtls}
-spec:
-  selector: {app: echo}
-  ports: [{port: 8080, targetPort: 3000}]
----
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: echo, namespace: mtls}
@@ -87,6 +68,7 @@ fn client(ca: &ProjectCa, name: &str) -> Material {
 /// ConfigMap (trusting `clients`).
 fn write_case(dir: &Path, server: &ProjectCa, clients: &ProjectCa) {
     save(dir, "gateway.yaml", MANIFESTS);
+    common::write_echo_backends(dir, "mtls", &[("echo", 1)]);
     let (cert, key) = server.issue(&["*.example.com".into()]).expect("issue");
     save(
         dir,
@@ -200,6 +182,7 @@ async fn tls_commands_make_a_ca_config_map_and_client_certificates_that_work() {
     };
     let ca = gwsim(&["tls", "ca"]);
     save(dir.path(), "gateway.yaml", MANIFESTS);
+    common::write_echo_backends(dir.path(), "mtls", &[("echo", 1)]);
     save(
         dir.path(),
         "server.yaml",

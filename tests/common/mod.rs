@@ -15,6 +15,23 @@ use hyper::body::Bytes;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
+/// Writes `echo.yaml` into `dir`: for each (name, replicas), an echo-basic Deployment and a
+/// Service of that name in `namespace` (port 8080 → 3000), as the conformance backends are.
+pub fn write_echo_backends(dir: &Path, namespace: &str, backends: &[(&str, u32)]) {
+    let mut yaml = String::new();
+    for (name, replicas) in backends {
+        yaml.push_str(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {namespace}}}\n\
+             spec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    \
+             metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n      \
+             - {{name: echo, image: registry.k8s.io/gateway-api/echo-basic:v1.5.1}}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {namespace}}}\n\
+             spec:\n  selector: {{app: {name}}}\n  ports: [{{port: 8080, targetPort: 3000}}]\n---\n"
+        ));
+    }
+    std::fs::write(dir.join("echo.yaml"), yaml).expect("write echo.yaml");
+}
+
 /// Options for an instance on `dir` with `seed`, Gateway addresses from `127.0.<pool>.0/24`,
 /// ephemeral ports.
 pub fn options(dir: &Path, seed: u64, pool: u8) -> SimOptions {
