@@ -9,24 +9,29 @@ use crate::admission::Violation;
 use crate::model::gw;
 use std::collections::BTreeSet;
 
+/// The request and response header modifiers are distinct generated types of one shape.
+macro_rules! check_header_modifier {
+    ($m:expr, $at:expr, $out:expr) => {{
+        let set = $m.set.iter().flatten();
+        let add = $m.add.iter().flatten();
+        let remove = $m.remove.as_deref().unwrap_or_default();
+        header_modifier(
+            set.map(|h| (h.name.as_str(), h.value.as_str())).collect(),
+            add.map(|h| (h.name.as_str(), h.value.as_str())).collect(),
+            remove,
+            $at,
+            $out,
+        );
+    }};
+}
+
 /// `requestHeaderModifier`.
 pub fn request_headers(
     m: &gw::HttpRouteRulesFiltersRequestHeaderModifier,
     at: &str,
     out: &mut Vec<Violation>,
 ) {
-    let set = m
-        .set
-        .iter()
-        .flatten()
-        .map(|h| (h.name.as_str(), h.value.as_str()));
-    let add = m
-        .add
-        .iter()
-        .flatten()
-        .map(|h| (h.name.as_str(), h.value.as_str()));
-    let remove = m.remove.as_deref().unwrap_or_default();
-    header_modifier(set.collect(), add.collect(), remove, at, out);
+    check_header_modifier!(m, at, out);
 }
 
 /// `responseHeaderModifier`.
@@ -35,18 +40,7 @@ pub fn response_headers(
     at: &str,
     out: &mut Vec<Violation>,
 ) {
-    let set = m
-        .set
-        .iter()
-        .flatten()
-        .map(|h| (h.name.as_str(), h.value.as_str()));
-    let add = m
-        .add
-        .iter()
-        .flatten()
-        .map(|h| (h.name.as_str(), h.value.as_str()));
-    let remove = m.remove.as_deref().unwrap_or_default();
-    header_modifier(set.collect(), add.collect(), remove, at, out);
+    check_header_modifier!(m, at, out);
 }
 
 /// `urlRewrite`.
