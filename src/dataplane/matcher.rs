@@ -4,6 +4,7 @@
 
 use crate::ir::{MatchIr, PathMatch, ValueMatch, ValueMatchKind};
 use regex::Regex;
+use std::borrow::Cow;
 
 /// A compiled match.
 #[derive(Debug)]
@@ -168,19 +169,33 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
 
 /// The request host without port, lower-cased.
 pub fn normalize_host(raw: &str) -> String {
-    let host = if raw.starts_with('[') {
-        raw.split(']')
-            .next()
-            .map(|h| format!("{h}]"))
-            .unwrap_or_default()
+    normalized_host(raw).into_owned()
+}
+
+/// As [`normalize_host`], borrowing `raw` when it is already normal (the usual case), so
+/// the request path does not allocate for it.
+pub fn normalized_host(raw: &str) -> Cow<'_, str> {
+    let host: Cow<'_, str> = if raw.starts_with('[') {
+        Cow::Owned(
+            raw.split(']')
+                .next()
+                .map(|h| format!("{h}]"))
+                .unwrap_or_default(),
+        )
     } else {
-        raw.rsplit_once(':')
-            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
-            .map(|(h, _)| h)
-            .unwrap_or(raw)
-            .to_string()
+        Cow::Borrowed(
+            raw.rsplit_once(':')
+                .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+                .map(|(h, _)| h)
+                .unwrap_or(raw),
+        )
     };
-    host.trim_end_matches('.').to_ascii_lowercase()
+    let trimmed_len = host.trim_end_matches('.').len();
+    let lower = !host[..trimmed_len].bytes().any(|b| b.is_ascii_uppercase());
+    match host {
+        Cow::Borrowed(h) if lower => Cow::Borrowed(&h[..trimmed_len]),
+        h => Cow::Owned(h[..trimmed_len].to_ascii_lowercase()),
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +261,12 @@ mod tests {
     fn hosts() {
         assert_eq!(normalize_host("Foo.Example.com:8080"), "foo.example.com");
         assert_eq!(normalize_host("[::1]:80"), "[::1]");
+        assert_eq!(normalize_host("a.example.com."), "a.example.com");
+        assert_eq!(normalize_host("127.0.0.1:18110"), "127.0.0.1");
+        assert!(matches!(
+            normalized_host("a.example.com:80"),
+            Cow::Borrowed("a.example.com")
+        ));
         assert!(host_matches("*.example.com", "a.b.example.com"));
         assert!(!host_matches("*.example.com", "example.com"));
         assert!(host_matches("*", "x"));

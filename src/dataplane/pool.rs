@@ -7,6 +7,13 @@
 //! skipped, and a request hyper hands back unsent (the connection died before a byte of it
 //! was written) is sent again on another connection, so a stale keep-alive connection never
 //! turns into a 502.
+//!
+//! A server may also close an idle connection just as a request is written to it (its idle
+//! timeout fires while the request is in flight): hyper then reports the request as sent and
+//! the connection as closed. A request that is safe to repeat (GET, HEAD, OPTIONS, TRACE
+//! without a body) taken on a connection idle for at least [`REPLAY_AFTER_IDLE`] is copied
+//! first and sent again on another connection in that case. Under load, connections are
+//! reused within microseconds and nothing is copied.
 
 use super::respond::Body;
 use bytes::Bytes;
@@ -17,19 +24,30 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// Idle connections kept per endpoint and thread; more than the busiest load keeps open
 /// at once is only memory and file descriptors.
 const MAX_IDLE_PER_ENDPOINT: usize = 256;
 
+/// A connection idle this long may be closed by the server as the next request reaches it
+/// (servers' idle timeouts are seconds; a busy proxy reuses a connection in microseconds).
+pub const REPLAY_AFTER_IDLE: Duration = Duration::from_millis(100);
+
+/// An idle connection and when it went idle.
+struct Idle {
+    sender: SendRequest<Body>,
+    since: Instant,
+}
+
 thread_local! {
-    static IDLE: RefCell<HashMap<SocketAddr, Vec<SendRequest<Body>>>> =
-        RefCell::new(HashMap::new());
+    static IDLE: RefCell<foldhash::HashMap<SocketAddr, Vec<Idle>>> =
+        RefCell::new(foldhash::HashMap::default());
 }
 
 /// Why a request could not be forwarded.
@@ -50,14 +68,14 @@ impl std::fmt::Display for SendError {
     }
 }
 
-fn checkout(addr: SocketAddr) -> Option<SendRequest<Body>> {
+fn checkout(addr: SocketAddr) -> Option<Idle> {
     IDLE.with(|idle| {
         let mut idle = idle.borrow_mut();
         let list = idle.get_mut(&addr)?;
         // Most recently used first: it is the one least likely to have been closed.
-        while let Some(sender) = list.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+        while let Some(conn) = list.pop() {
+            if !conn.sender.is_closed() {
+                return Some(conn);
             }
         }
         None
@@ -68,32 +86,73 @@ fn checkin(addr: SocketAddr, sender: SendRequest<Body>) {
     if sender.is_closed() {
         return;
     }
+    let since = Instant::now();
     IDLE.with(|idle| {
         let mut idle = idle.borrow_mut();
         let list = idle.entry(addr).or_default();
         if list.len() >= MAX_IDLE_PER_ENDPOINT {
-            list.retain(|s| !s.is_closed());
+            list.retain(|c| !c.sender.is_closed());
         }
         if list.len() < MAX_IDLE_PER_ENDPOINT {
-            list.push(sender);
+            list.push(Idle { sender, since });
         }
     });
+}
+
+/// A copy of `req` to send again if the connection dies under it: only for methods that are
+/// safe to repeat and a request without a body (a body cannot be read twice).
+fn replay_copy(req: &Request<Body>) -> Option<Request<Body>> {
+    use http::Method;
+    use http_body::Body as _;
+    let safe = [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE].contains(req.method());
+    if !safe || !req.body().is_end_stream() {
+        return None;
+    }
+    let mut copy = Request::new(super::respond::empty());
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    Some(copy)
+}
+
+/// Whether a request that was written failed because the server closed the connection
+/// before answering (rather than, say, a malformed response).
+fn closed_before_answer(e: &hyper::Error) -> bool {
+    if e.is_incomplete_message() || e.is_canceled() {
+        return true;
+    }
+    let io = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    io.is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionAborted
+        )
+    })
 }
 
 /// Sends `req` (origin-form URI, `Host` already set) to `addr` over a pooled connection, or
 /// a new one when none is idle.
 pub async fn send(addr: SocketAddr, mut req: Request<Body>) -> Result<Response<Body>, SendError> {
-    while let Some(mut sender) = checkout(addr) {
+    while let Some(Idle { mut sender, since }) = checkout(addr) {
         // Ready at once for a connection that is really idle; an error means it closed.
         if sender.ready().await.is_err() {
             continue;
         }
+        let replay = if since.elapsed() >= REPLAY_AFTER_IDLE {
+            replay_copy(&req)
+        } else {
+            None
+        };
         match sender.try_send_request(req).await {
             Ok(resp) => return Ok(pooled(resp, addr, sender)),
-            Err(mut e) => match e.take_message() {
+            Err(mut e) => match (e.take_message(), replay) {
                 // Not sent: safe to send again, whatever the method.
-                Some(back) => req = back,
-                None => return Err(SendError::Http(e.into_error())),
+                (Some(back), _) => req = back,
+                (None, Some(copy)) if closed_before_answer(e.error()) => req = copy,
+                (None, _) => return Err(SendError::Http(e.into_error())),
             },
         }
     }

@@ -3,34 +3,39 @@
 //! Every response is tagged with the stats series it counts in; the listener records it.
 
 use super::filters::{self, RedirectSource};
-use super::matcher::{host_matches, normalize_host, RequestView};
+use super::matcher::{host_matches, normalized_host, RequestView};
 use super::pool;
 use super::respond::{synthetic, Body, Synthetic};
-use super::table::{Endpoint, EntrySeries, PortKey, RouteTable, Rule, Target};
+use super::table::{Endpoint, EntrySeries, PortKey, PortTable, RouteTable, Rule, Target};
 use super::tls::TlsInfo;
 use super::upstream;
-use crate::ir::FilterIr;
+use crate::ir::{Cors, FilterIr, HeaderModifier};
 use crate::sim::rng::pick_weighted;
 use crate::stats::Series;
 use arc_swap::ArcSwap;
+use http::header::{HeaderName, CONNECTION, TE, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderValue, Request, Response, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Hop-by-hop headers belong to the client connection, not the upstream one.
-const HOP_BY_HOP: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-    "te",
+/// Hop-by-hop headers belong to the client connection, not the upstream one. Typed names
+/// spare parsing and validating the strings on every request.
+const HOP_BY_HOP: [HeaderName; 6] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    TRANSFER_ENCODING,
+    UPGRADE,
+    TE,
 ];
+
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 /// Shared by every listener: the current table and the upstream clients.
 pub struct Proxy {
@@ -49,15 +54,19 @@ impl Default for Proxy {
 
 /// What the filters and the forwarder need to know about the request.
 struct Ctx<'a> {
-    scheme: &'a str,
+    scheme: &'static str,
     host: &'a str,
     raw_host: &'a str,
+    /// The `Host` the upstream request carries unless a filter rewrites it.
+    host_value: Option<&'a HeaderValue>,
+    uri: &'a Uri,
     listener_port: u16,
     path: &'a str,
     query: Option<&'a str>,
     matched_prefix: Option<&'a str>,
 }
 
+/// A response and the stats series it counts in.
 type Tagged<'s> = (Response<Body>, &'s Arc<Series>);
 
 impl Proxy {
@@ -74,31 +83,74 @@ impl Proxy {
         }
     }
 
-    /// Serves one request that arrived on the socket for `key`.
+    /// Serves one request that arrived on the socket for `key` and counts it in its stats
+    /// series and the recent-requests log.
     pub async fn handle(
         &self,
         key: &PortKey,
-        scheme: &str,
+        scheme: &'static str,
         req: Request<Incoming>,
     ) -> Response<Body> {
+        let started = Instant::now();
         // One load: the whole request runs on this table even if a reload swaps in another.
         let table = self.table.load_full();
         let Some(port) = table.ports.get(key) else {
             return synthetic(Synthetic::NoRoute, "no listener on this address and port");
         };
-        let unmatched = |detail: &str| tag(synthetic(Synthetic::NoRoute, detail), &port.unmatched);
-        let raw_host = req
+        // The request is consumed by forwarding; what routing and the log need of it is kept
+        // as reference-counted copies of hyper's buffers, not as new strings.
+        let method = req.method().clone();
+        let uri = req.uri().clone();
+        let header_host = req
             .headers()
             .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-            .or_else(|| req.uri().authority().map(|a| a.to_string()))
-            .unwrap_or_default();
-        let host = normalize_host(&raw_host);
+            .filter(|h| h.to_str().is_ok())
+            .cloned();
+        let raw_host = match &header_host {
+            Some(h) => h.to_str().unwrap_or_default(),
+            None => uri.authority().map_or("", |a| a.as_str()),
+        };
+        let built;
+        let host_value = match &header_host {
+            Some(h) => Some(h),
+            None => {
+                built = HeaderValue::from_str(raw_host).ok();
+                built.as_ref()
+            }
+        };
+        let host = normalized_host(raw_host);
+        let (resp, series) = self
+            .route(port, key, scheme, req, &uri, raw_host, &host, host_value)
+            .await;
+        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let status = resp.status().as_u16();
+        series.record(status, us);
+        let seen = super::reqlog::Seen {
+            method: &method,
+            host: raw_host,
+            path: uri.path(),
+        };
+        self.requests.record(&seen, status, us, series);
+        resp
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn route<'t>(
+        &self,
+        port: &'t PortTable,
+        key: &PortKey,
+        scheme: &'static str,
+        req: Request<Incoming>,
+        uri: &Uri,
+        raw_host: &str,
+        host: &str,
+        host_value: Option<&HeaderValue>,
+    ) -> Tagged<'t> {
+        let unmatched = |detail: &str| (synthetic(Synthetic::NoRoute, detail), &port.unmatched);
         let picked = port
             .listeners
             .iter()
-            .position(|l| l.hostname.as_deref().is_none_or(|h| host_matches(h, &host)));
+            .position(|l| l.hostname.as_deref().is_none_or(|h| host_matches(h, host)));
         // Over TLS the connection belongs to the listener its server name chose; a request
         // for a host of another listener must go over a connection of its own.
         if let Some(tls) = req.extensions().get::<TlsInfo>() {
@@ -107,7 +159,7 @@ impl Proxy {
                 tls.sni.as_deref(),
             );
             if by_sni != picked {
-                return tag(
+                return (
                     synthetic(
                         Synthetic::Misdirected,
                         "the request host belongs to another listener than the TLS server name",
@@ -119,14 +171,14 @@ impl Proxy {
         let Some(listener) = picked.and_then(|i| port.listeners.get(i)) else {
             return unmatched("no listener hostname matches the request host");
         };
-        let Some(vhost) = listener.virtual_host(&host) else {
+        let Some(vhost) = listener.virtual_host(host) else {
             return unmatched("no route serves this host");
         };
-        let path = req.uri().path().to_string();
-        let query = req.uri().query().map(str::to_string);
+        let path = uri.path();
+        let query = uri.query();
         let view = RequestView {
-            path: &path,
-            query: query.as_deref(),
+            path,
+            query,
             method: req.method(),
             headers: req.headers(),
         };
@@ -135,16 +187,18 @@ impl Proxy {
         };
         let ctx = Ctx {
             scheme,
-            host: &host,
-            raw_host: &raw_host,
+            host,
+            raw_host,
+            host_value,
+            uri,
             listener_port: key.1,
-            path: &path,
-            query: query.as_deref(),
+            path,
+            query,
             matched_prefix: entry.matcher.prefix(),
         };
         let rule = &entry.rule;
         let series = &entry.series;
-        let served = match rule.timeouts.request_ms {
+        match rule.timeouts.request_ms {
             Some(ms) => {
                 let limit = Duration::from_millis(ms);
                 match tokio::time::timeout(limit, self.serve_rule(rule, series, &ctx, req)).await {
@@ -156,8 +210,7 @@ impl Proxy {
                 }
             }
             None => self.serve_rule(rule, series, &ctx, req).await,
-        };
-        tag(served.0, served.1)
+        }
     }
 
     async fn serve_rule<'s>(
@@ -168,14 +221,22 @@ impl Proxy {
         mut req: Request<Incoming>,
     ) -> Tagged<'s> {
         let mut upstream_host: Option<String> = None;
-        let mut upstream_path = ctx.path.to_string();
-        let mut response_mods = Vec::new();
-        let origin = req
-            .headers()
-            .get(http::header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .map(str::to_string);
-        let mut cors = None;
+        let mut upstream_path = Cow::Borrowed(ctx.path);
+        let mut response_mods: Vec<&HeaderModifier> = Vec::new();
+        // Read before any filter runs, as a header modifier may change it; only a rule with
+        // a CORS filter needs it.
+        let origin = rule
+            .filters
+            .iter()
+            .any(|f| matches!(f, FilterIr::Cors(_)))
+            .then(|| {
+                req.headers()
+                    .get(http::header::ORIGIN)
+                    .and_then(|o| o.to_str().ok())
+                    .map(str::to_string)
+            })
+            .flatten();
+        let mut cors: Option<(&Cors, String)> = None;
         for f in &rule.filters {
             match f {
                 FilterIr::RequestRedirect(r) => {
@@ -193,11 +254,11 @@ impl Proxy {
                     return (synthetic(Synthetic::UnresolvedFilter, reason), &series.rule);
                 }
                 FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
-                FilterIr::ResponseHeaderModifier(m) => response_mods.push(m.clone()),
+                FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
                 FilterIr::UrlRewrite(r) => {
                     let (h, p) = filters::rewrite(r, ctx.host, &upstream_path, ctx.matched_prefix);
                     upstream_host = h.or(upstream_host);
-                    upstream_path = p;
+                    upstream_path = Cow::Owned(p);
                 }
                 FilterIr::Cors(c) => {
                     let allowed = origin
@@ -218,7 +279,7 @@ impl Proxy {
                         return (resp, &series.rule);
                     }
                     if let Some(o) = allowed {
-                        cors = Some((c.clone(), o.to_string()));
+                        cors = Some((c, o.to_string()));
                     }
                 }
                 FilterIr::RequestMirror(_) => {}
@@ -259,11 +320,11 @@ impl Proxy {
         for f in &backend.filters {
             match f {
                 FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
-                FilterIr::ResponseHeaderModifier(m) => response_mods.push(m.clone()),
+                FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
                 FilterIr::UrlRewrite(r) => {
                     let (h, p) = filters::rewrite(r, ctx.host, &upstream_path, ctx.matched_prefix);
                     upstream_host = h.or(upstream_host);
-                    upstream_path = p;
+                    upstream_path = Cow::Owned(p);
                 }
                 FilterIr::Unresolved { reason, .. } => {
                     return (
@@ -274,8 +335,17 @@ impl Proxy {
                 _ => {}
             }
         }
-        let query = ctx.query.map(|q| format!("?{q}")).unwrap_or_default();
-        let path_and_query = format!("{upstream_path}{query}");
+        // Unless a filter rewrote the path, the request's own path and query go upstream as
+        // they came (a reference-counted copy, not a new string).
+        let path_and_query = match (&upstream_path, ctx.uri.path_and_query()) {
+            (Cow::Borrowed(_), Some(pq)) if pq.as_str().starts_with('/') => {
+                PathAndQuery::Kept(pq.clone())
+            }
+            _ => {
+                let query = ctx.query.map(|q| format!("?{q}")).unwrap_or_default();
+                PathAndQuery::Built(format!("{upstream_path}{query}"))
+            }
+        };
         let (parts, body) = req.into_parts();
         let body = if rule.mirrors.is_empty() {
             body.boxed()
@@ -289,7 +359,7 @@ impl Proxy {
                 }
             };
             let mut headers = parts.headers.clone();
-            for h in HOP_BY_HOP {
+            for h in &HOP_BY_HOP {
                 headers.remove(h);
             }
             let authority = upstream_host.as_deref().unwrap_or(ctx.raw_host);
@@ -298,7 +368,7 @@ impl Proxy {
             }
             let copy = upstream::MirrorCopy {
                 method: &parts.method,
-                path_and_query: &path_and_query,
+                path_and_query: path_and_query.as_str(),
                 headers: &headers,
                 body: &bytes,
             };
@@ -314,11 +384,11 @@ impl Proxy {
             timeout_ms: rule.timeouts.backend_request_ms,
         };
         let mut resp = self.forward(req, &target, ctx).await;
-        for m in &response_mods {
+        for m in response_mods {
             filters::modify_headers(resp.headers_mut(), m);
         }
         if let Some((c, o)) = cors {
-            filters::cors_headers(&c, &o, None, resp.headers_mut());
+            filters::cors_headers(c, &o, None, resp.headers_mut());
         }
         (resp, used)
     }
@@ -332,10 +402,15 @@ impl Proxy {
         let (mut parts, body) = req.into_parts();
         // HTTP/1 connections are per endpoint, so the request carries only the origin-form
         // path; the h2c client is keyed by the absolute URI's authority.
-        let uri = if target.h2c {
-            format!("http://{}{}", target.endpoint.addr, target.path_and_query).parse::<Uri>()
-        } else {
-            Uri::try_from(target.path_and_query.as_str())
+        let uri = match &target.path_and_query {
+            _ if target.h2c => format!(
+                "http://{}{}",
+                target.endpoint.addr,
+                target.path_and_query.as_str()
+            )
+            .parse::<Uri>(),
+            PathAndQuery::Kept(pq) => Ok(Uri::from(pq.clone())),
+            PathAndQuery::Built(s) => Uri::try_from(s.as_str()),
         };
         let Ok(uri) = uri else {
             return synthetic(
@@ -349,16 +424,16 @@ impl Proxy {
         } else {
             http::Version::HTTP_11
         };
-        let authority = target
-            .host
-            .clone()
-            .unwrap_or_else(|| ctx.raw_host.to_string());
-        if let Ok(v) = HeaderValue::from_str(&authority) {
+        let host = match &target.host {
+            Some(rewritten) => HeaderValue::from_str(rewritten).ok(),
+            None => ctx.host_value.cloned(),
+        };
+        if let Some(v) = host {
             parts.headers.insert(http::header::HOST, v);
         }
-        if let Ok(v) = HeaderValue::from_str(ctx.scheme) {
-            parts.headers.insert("x-forwarded-proto", v);
-        }
+        parts
+            .headers
+            .insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme));
         // An upgrade (WebSocket) keeps its Connection and Upgrade headers and gets a
         // connection of its own, which becomes the tunnel once the pod switches protocols.
         if !target.h2c && upstream::wants_upgrade(&parts.headers) {
@@ -369,7 +444,7 @@ impl Proxy {
             let upstream = Request::from_parts(parts, body);
             return upstream::upgrade(upstream, client_side, target.endpoint).await;
         }
-        for h in HOP_BY_HOP {
+        for h in &HOP_BY_HOP {
             parts.headers.remove(h);
         }
         let upstream = Request::from_parts(parts, body);
@@ -405,13 +480,22 @@ impl Proxy {
 struct Upstream<'a> {
     endpoint: &'a Endpoint,
     h2c: bool,
-    path_and_query: String,
+    path_and_query: PathAndQuery,
     host: Option<String>,
     timeout_ms: Option<u64>,
 }
 
-/// Marks a response with the stats series it counts in; the listener records it.
-fn tag(mut resp: Response<Body>, series: &Arc<Series>) -> Response<Body> {
-    resp.extensions_mut().insert(series.clone());
-    resp
+/// The upstream request's path and query: the client's own, or rebuilt after a rewrite.
+enum PathAndQuery {
+    Kept(http::uri::PathAndQuery),
+    Built(String),
+}
+
+impl PathAndQuery {
+    fn as_str(&self) -> &str {
+        match self {
+            PathAndQuery::Kept(pq) => pq.as_str(),
+            PathAndQuery::Built(s) => s,
+        }
+    }
 }

@@ -62,35 +62,18 @@ impl Default for RequestLog {
     }
 }
 
-/// The request fields the listener captures before the proxy consumes the request.
+/// The request fields the log shows, borrowed from the request being served.
 #[derive(Debug)]
-pub struct Seen {
-    pub method: http::Method,
-    pub host: String,
-    pub path: String,
-}
-
-impl Seen {
-    /// Captures what the log shows of a request.
-    pub fn of<B>(req: &http::Request<B>) -> Seen {
-        let host = req
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-            .or_else(|| req.uri().authority().map(|a| a.to_string()))
-            .unwrap_or_default();
-        Seen {
-            method: req.method().clone(),
-            host,
-            path: req.uri().path().to_string(),
-        }
-    }
+pub struct Seen<'a> {
+    pub method: &'a http::Method,
+    pub host: &'a str,
+    pub path: &'a str,
 }
 
 impl RequestLog {
-    /// Records a finished request; drops it if its slot is being read.
-    pub fn record(&self, seen: Seen, status: u16, latency_us: u64, series: &Arc<Series>) {
+    /// Records a finished request; drops it if its slot is being read. The slot's strings
+    /// are overwritten in place, so once the ring has gone round a request allocates nothing.
+    pub fn record(&self, seen: &Seen<'_>, status: u16, latency_us: u64, series: &Arc<Series>) {
         let seq = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let index = usize::try_from(seq % CAPACITY as u64).unwrap_or(0);
         let Some(slot) = self.slots.get(index) else {
@@ -103,16 +86,36 @@ impl RequestLog {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or(0);
-        *guard = Some(Slot {
-            seq,
-            unix_ms,
-            method: seen.method,
-            host: seen.host,
-            path: seen.path,
-            status,
-            latency_us,
-            series: series.clone(),
-        });
+        match guard.as_mut() {
+            Some(s) => {
+                s.seq = seq;
+                s.unix_ms = unix_ms;
+                if s.method != *seen.method {
+                    s.method = seen.method.clone();
+                }
+                s.host.clear();
+                s.host.push_str(seen.host);
+                s.path.clear();
+                s.path.push_str(seen.path);
+                s.status = status;
+                s.latency_us = latency_us;
+                if !Arc::ptr_eq(&s.series, series) {
+                    s.series = series.clone();
+                }
+            }
+            None => {
+                *guard = Some(Slot {
+                    seq,
+                    unix_ms,
+                    method: seen.method.clone(),
+                    host: seen.host.to_string(),
+                    path: seen.path.to_string(),
+                    status,
+                    latency_us,
+                    series: series.clone(),
+                })
+            }
+        }
     }
 
     /// Requests after `since` (0 for all kept), oldest first.
@@ -167,12 +170,13 @@ mod tests {
             ..SeriesKey::default()
         });
         for i in 0..(CAPACITY + 10) {
+            let path = format!("/{i}");
             let seen = Seen {
-                method: http::Method::GET,
-                host: "h".into(),
-                path: format!("/{i}"),
+                method: &http::Method::GET,
+                host: "h",
+                path: &path,
             };
-            log.record(seen, 200, 5, &series);
+            log.record(&seen, 200, 5, &series);
         }
         let all = log.since(0);
         assert_eq!(all.len(), CAPACITY);

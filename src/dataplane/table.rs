@@ -7,7 +7,7 @@ use super::matcher::Matcher;
 use crate::ir::{BackendTarget, EndpointIr, FilterIr, RoutingIr, Timeouts};
 use crate::sim::rng::Stream;
 use crate::stats::{Registry, Series, SeriesKey};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -124,7 +124,8 @@ pub type PortKey = (String, u16);
 /// The whole compiled table.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    pub ports: HashMap<PortKey, Arc<PortTable>>,
+    /// Looked up on every request: a fast hasher, the keys are the table's own.
+    pub ports: foldhash::HashMap<PortKey, Arc<PortTable>>,
 }
 
 /// Per-rule counters that outlive table swaps, so an unchanged rule's draw sequence goes on
