@@ -233,6 +233,10 @@ pub enum EndpointIr {
     Address {
         ip: String,
         port: u16,
+        /// `namespace/name` of the Pod the endpoint's `targetRef` names: when gwsim runs that
+        /// pod itself, traffic goes to it rather than to the address.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pod: Option<String>,
     },
 }
 

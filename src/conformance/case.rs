@@ -133,6 +133,9 @@ pub struct Action {
     pub keep_only_listeners: Option<Vec<String>>,
     pub remove_address: Option<String>,
     pub remove_address_index: Option<usize>,
+    /// `populate_endpointslices`: the EndpointSlices to fill (default: the empty ones).
+    #[serde(default)]
+    pub slices: Vec<String>,
 }
 
 /// Appends `value` to the list at `path`.

@@ -96,6 +96,59 @@ impl Manifests {
     }
 }
 
+impl Manifests {
+    /// `populate_endpointslices`: points EndpointSlices of `namespace` at `pods` (names),
+    /// one endpoint each, as upstream fills them from the pods' IPs. The slices are `slices`
+    /// when named, else every slice that has no endpoints yet; IPv6 slices are left empty
+    /// because gwsim's pods have IPv4 addresses only. Returns how many slices were filled.
+    pub fn populate_endpointslices(
+        &mut self,
+        namespace: &str,
+        slices: &[String],
+        pods: &[String],
+    ) -> Result<usize, String> {
+        let endpoints: Vec<Value> = pods
+            .iter()
+            .map(|name| {
+                serde_json::json!({
+                    "addresses": [POD_IP],
+                    "conditions": {"ready": true, "serving": true, "terminating": false},
+                    "targetRef": {"kind": "Pod", "name": name, "namespace": namespace},
+                })
+            })
+            .collect();
+        let mut filled = 0;
+        for file in &mut self.files {
+            let mut changed = false;
+            for doc in file
+                .docs
+                .iter_mut()
+                .filter(|d| d["kind"] == "EndpointSlice" && d["metadata"]["namespace"] == namespace)
+            {
+                let chosen = if slices.is_empty() {
+                    doc["endpoints"].as_array().is_none_or(Vec::is_empty)
+                } else {
+                    slices
+                        .iter()
+                        .any(|s| doc["metadata"]["name"].as_str() == Some(s.as_str()))
+                };
+                if chosen && doc["addressType"] != "IPv6" {
+                    doc["endpoints"] = Value::Array(endpoints.clone());
+                    changed = true;
+                    filled += 1;
+                }
+            }
+            if changed {
+                write_file(file)?;
+            }
+        }
+        Ok(filled)
+    }
+}
+
+/// The address gwsim's Kubernetes API reports for every pod.
+const POD_IP: &str = "127.0.0.1";
+
 fn is(doc: &Value, kind: &str, ns: &str, name: &str) -> bool {
     doc["kind"] == kind
         && doc["metadata"]["name"] == name
@@ -301,6 +354,51 @@ mod tests {
         *slot(&mut v, "spec.description").expect("slot") = "new".into();
         assert_eq!(v["spec"]["description"], "new");
         assert!(slot(&mut v, "spec.rules[3].x").is_err());
+    }
+
+    #[test]
+    fn populate_fills_the_empty_ipv4_slices_with_the_pods() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let slice = |name: &str, family: &str, endpoints: Value| {
+            serde_json::json!({"kind": "EndpointSlice", "addressType": family,
+                "metadata": {"name": name, "namespace": "ns"}, "endpoints": endpoints})
+        };
+        let mut m = Manifests {
+            files: vec![File {
+                path: dir.path().join("s.yaml"),
+                docs: vec![
+                    slice("a-ip4", "IPv4", Value::Null),
+                    slice("a-ip6", "IPv6", Value::Null),
+                    slice(
+                        "full",
+                        "IPv4",
+                        serde_json::json!([{"addresses": ["10.0.0.1"]}]),
+                    ),
+                ],
+            }],
+        };
+        let pods = ["p-1".to_string(), "p-2".to_string()];
+        assert_eq!(
+            m.populate_endpointslices("ns", &[], &pods).expect("fill"),
+            1
+        );
+        let docs = &m.files[0].docs;
+        assert_eq!(docs[0]["endpoints"][1]["targetRef"]["name"], "p-2");
+        assert_eq!(docs[0]["endpoints"][0]["addresses"][0], POD_IP);
+        assert!(docs[1]["endpoints"].is_null(), "IPv6 stays empty");
+        assert_eq!(docs[2]["endpoints"][0]["addresses"][0], "10.0.0.1");
+        // Named slices are filled whatever they held.
+        let named = ["full".to_string()];
+        assert_eq!(
+            m.populate_endpointslices("ns", &named, &pods)
+                .expect("fill"),
+            1
+        );
+        assert_eq!(
+            m.files[0].docs[2]["endpoints"][0]["targetRef"]["name"],
+            "p-1"
+        );
+        assert!(dir.path().join("s.yaml").is_file());
     }
 
     #[test]

@@ -287,11 +287,14 @@ async fn mutate(
     recorded: &mut BTreeMap<String, i64>,
     a: &case::Action,
 ) -> Result<(), String> {
-    if a.kind != "mutate" {
-        return Err(format!(
-            "action kind `{}` is not supported by the gwsim runner",
-            a.kind
-        ));
+    match a.kind.as_str() {
+        "mutate" => {}
+        "populate_endpointslices" => return populate(sim, manifests, a).await,
+        other => {
+            return Err(format!(
+                "action kind `{other}` is not supported by the gwsim runner"
+            ))
+        }
     }
     let world = World::capture(sim, GWSIM_CONTROLLER);
     let before = world
@@ -299,6 +302,39 @@ async fn mutate(
         .ok_or_else(|| format!("{} does not exist", a.object))?;
     recorded.insert(a.object.clone(), before);
     manifests.mutate(a)?;
+    sim.reload().await;
+    Ok(())
+}
+
+/// Fills EndpointSlices with the pods of a Deployment: the action's object (`Deployment
+/// ns/name` or `ns/name`), by default upstream's `gateway-conformance-infra/infra-backend-v1`.
+async fn populate(
+    sim: &mut Sim,
+    manifests: &mut Manifests,
+    a: &case::Action,
+) -> Result<(), String> {
+    let object = a.object.trim();
+    let deployment = object.strip_prefix("Deployment ").unwrap_or(object).trim();
+    let deployment = if deployment.contains('/') {
+        deployment
+    } else {
+        "gateway-conformance-infra/infra-backend-v1"
+    };
+    let (ns, _) = deployment
+        .split_once('/')
+        .ok_or_else(|| format!("`{deployment}` is not namespace/name"))?;
+    let pods: Vec<String> = sim
+        .running_pods()
+        .into_iter()
+        .filter(|(d, _)| d == deployment)
+        .map(|(_, name)| name)
+        .collect();
+    if pods.is_empty() {
+        return Err(format!("Deployment {deployment} has no running pod"));
+    }
+    if manifests.populate_endpointslices(ns, &a.slices, &pods)? == 0 {
+        return Err(format!("no EndpointSlice in {ns} to populate"));
+    }
     sim.reload().await;
     Ok(())
 }

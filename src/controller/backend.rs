@@ -207,10 +207,19 @@ fn slice_endpoints(
             if !ready {
                 continue;
             }
+            let pod = e
+                .target_ref
+                .as_ref()
+                .filter(|t| t.kind.as_deref() == Some("Pod"))
+                .and_then(|t| {
+                    let name = t.name.as_deref()?;
+                    Some(format!("{}/{name}", t.namespace.as_deref().unwrap_or(ns)))
+                });
             for ip in &e.addresses {
                 out.push(EndpointIr::Address {
                     ip: ip.clone(),
                     port,
+                    pod: pod.clone(),
                 });
             }
         }

@@ -214,6 +214,30 @@ impl Sim {
         retired
     }
 
+    /// The (deployment, replica) of the pod gwsim runs under the name `namespace/name`, by the
+    /// same naming the pods are started with.
+    fn planned_pod(&self, pod: &str) -> Option<(String, usize)> {
+        let (ns, name) = pod.split_once('/')?;
+        self.pass
+            .translation
+            .pods
+            .deployments
+            .iter()
+            .filter(|(_, d)| d.namespace == ns)
+            .find_map(|(key, d)| {
+                (0..d.replicas).find_map(|r| {
+                    let suffix = naming::pod_suffix(self.options.seed, key, &d.template_hash, r);
+                    (naming::pod_name(&d.name, &d.template_hash, &suffix) == name)
+                        .then(|| (key.clone(), r))
+                })
+            })
+    }
+
+    /// The running pod named `namespace/name`, if gwsim runs it.
+    fn pod_slot(&self, pod: &str) -> Option<&PodSlot> {
+        self.pods.get(&self.planned_pod(pod)?)
+    }
+
     /// Container ports the routing table sends traffic to, per Deployment (a Service may
     /// target a port the template does not declare, as Kubernetes allows).
     fn ports_needed(&self) -> BTreeMap<String, BTreeSet<u16>> {
@@ -221,16 +245,25 @@ impl Sim {
         for svc in self.pass.translation.routing.services.values() {
             for p in &svc.ports {
                 for e in &p.endpoints {
-                    if let EndpointIr::Pod {
-                        deployment,
-                        container_port,
-                        ..
-                    } = e
-                    {
-                        out.entry(deployment.clone())
-                            .or_default()
-                            .insert(*container_port);
-                    }
+                    let (deployment, port) = match e {
+                        EndpointIr::Pod {
+                            deployment,
+                            container_port,
+                            ..
+                        } => (deployment.clone(), *container_port),
+                        // An EndpointSlice entry naming one of gwsim's pods: that pod must
+                        // listen on the slice's port.
+                        EndpointIr::Address {
+                            pod: Some(pod),
+                            port,
+                            ..
+                        } => match self.planned_pod(pod) {
+                            Some((deployment, _)) => (deployment, *port),
+                            None => continue,
+                        },
+                        EndpointIr::Address { .. } => continue,
+                    };
+                    out.entry(deployment).or_default().insert(port);
                 }
             }
         }
@@ -251,7 +284,18 @@ impl Sim {
                         pod: slot.pod.name().to_string(),
                     })
                 }
-                EndpointIr::Address { ip, port } => {
+                EndpointIr::Address {
+                    pod: Some(pod),
+                    port,
+                    ..
+                } if self.pod_slot(pod).is_some() => {
+                    let slot = self.pod_slot(pod)?;
+                    Some(Endpoint {
+                        addr: slot.pod.addr(*port)?,
+                        pod: slot.pod.name().to_string(),
+                    })
+                }
+                EndpointIr::Address { ip, port, .. } => {
                     let addr = SocketAddr::new(ip.parse().ok()?, *port);
                     Some(Endpoint {
                         addr,
