@@ -139,7 +139,7 @@ fn main() {
         let reconcile = started.elapsed();
         let started = Instant::now();
         let resolve = |e: &EndpointIr| match e {
-            EndpointIr::Address { ip, port } => {
+            EndpointIr::Address { ip, port, .. } => {
                 let addr = SocketAddr::new(ip.parse().ok()?, *port);
                 Some(Endpoint {
                     addr,
