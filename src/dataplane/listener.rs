@@ -19,9 +19,9 @@ use super::proxy::Proxy;
 use super::table::PortKey;
 use super::tls::{LiveConfig, TlsInfo};
 use super::workers;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -281,7 +281,17 @@ where
             Ok::<_, std::convert::Infallible>(resp)
         }
     });
-    let _ = auto::Builder::new(TokioExecutor::new())
-        .serve_connection_with_upgrades(io, service)
-        .await;
+    let Ok(Some((io, h2))) = super::head::Head::read(io).await else {
+        return;
+    };
+    if h2 {
+        let _ = http2::Builder::new(TokioExecutor::new())
+            .serve_connection(io, service)
+            .await;
+    } else {
+        let _ = http1::Builder::new()
+            .serve_connection(io, service)
+            .with_upgrades()
+            .await;
+    }
 }
