@@ -19,9 +19,9 @@ use super::proxy::Proxy;
 use super::table::PortKey;
 use super::tls::{LiveConfig, TlsInfo};
 use super::workers;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -231,6 +231,9 @@ async fn accept_loop(
             return;
         }
     };
+    // This worker's own handle on the proxy and the port: connections and requests clone it,
+    // and its reference count is written by this worker only, unlike the proxy's.
+    let port = Arc::new(PortCtx { proxy, key });
     loop {
         let accepted = tokio::select! {
             _ = stopped.changed() => break,
@@ -239,53 +242,56 @@ async fn accept_loop(
         let Ok((stream, _peer)) = accepted else {
             continue;
         };
-        let (key, proxy, tls) = (key.clone(), proxy.clone(), tls.clone());
-        tokio::spawn(async move {
-            match tls {
-                None => serve_connection(TokioIo::new(stream), key, proxy, scheme, None).await,
-                Some(config) => {
-                    if let Some((stream, info)) = super::tls::accept(stream, &config).await {
-                        serve_connection(TokioIo::new(stream), key, proxy, scheme, Some(info))
-                            .await;
-                    }
-                }
+        let port = port.clone();
+        match &tls {
+            None => {
+                tokio::spawn(serve_connection(TokioIo::new(stream), port, scheme, None));
             }
-        });
+            Some(config) => {
+                let config = config.clone();
+                tokio::spawn(async move {
+                    if let Some((stream, info)) = super::tls::accept(stream, &config).await {
+                        serve_connection(TokioIo::new(stream), port, scheme, Some(info)).await;
+                    }
+                });
+            }
+        }
     }
 }
 
-/// What every request of one client connection shares.
-struct ConnCtx {
+/// What every connection of one listener socket shares.
+struct PortCtx {
     proxy: Arc<Proxy>,
     key: Arc<PortKey>,
-    tls: Option<TlsInfo>,
 }
 
 /// Serves one client connection: HTTP/1.1 (with upgrades) or h2c, every request through
 /// the proxy, each answer counted in the stats series the proxy tagged it with.
-async fn serve_connection<I>(
-    io: I,
-    key: Arc<PortKey>,
-    proxy: Arc<Proxy>,
-    scheme: &'static str,
-    tls: Option<TlsInfo>,
-) where
+async fn serve_connection<I>(io: I, port: Arc<PortCtx>, scheme: &'static str, tls: Option<TlsInfo>)
+where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    // One clone per request of this connection's own context: its reference count is not
-    // shared with other workers' connections, unlike the proxy's.
-    let conn = Arc::new(ConnCtx { proxy, key, tls });
     let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-        let conn = conn.clone();
-        if let Some(info) = &conn.tls {
+        let port = port.clone();
+        if let Some(info) = &tls {
             req.extensions_mut().insert(info.clone());
         }
         async move {
-            let resp = conn.proxy.handle(&conn.key, scheme, req).await;
+            let resp = port.proxy.handle(&port.key, scheme, req).await;
             Ok::<_, std::convert::Infallible>(resp)
         }
     });
-    let _ = auto::Builder::new(TokioExecutor::new())
-        .serve_connection_with_upgrades(io, service)
-        .await;
+    let Ok(Some((io, h2))) = super::head::Head::read(io).await else {
+        return;
+    };
+    if h2 {
+        let _ = http2::Builder::new(TokioExecutor::new())
+            .serve_connection(io, service)
+            .await;
+    } else {
+        let _ = http1::Builder::new()
+            .serve_connection(io, service)
+            .with_upgrades()
+            .await;
+    }
 }

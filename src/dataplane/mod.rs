@@ -2,6 +2,7 @@
 //! picks and forwarding to fake pods.
 
 pub mod filters;
+mod head;
 pub mod hostindex;
 pub mod listener;
 pub mod matcher;

@@ -20,6 +20,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +37,24 @@ const HOP_BY_HOP: [HeaderName; 6] = [
 ];
 
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+thread_local! {
+    /// The table this thread's requests last ran on (see `Proxy::current_table`). It keeps
+    /// that table alive until the thread's next request after a swap; with several proxies
+    /// in one process (tests) they take turns in it, which costs a refresh, not correctness.
+    static THREAD_TABLE: RefCell<Option<Arc<ThreadTable>>> = const { RefCell::new(None) };
+}
+
+/// One thread's reference to a table: its own allocation, so the count it carries is written
+/// by that thread only.
+struct ThreadTable(Arc<RouteTable>);
+
+impl std::ops::Deref for ThreadTable {
+    type Target = RouteTable;
+    fn deref(&self) -> &RouteTable {
+        &self.0
+    }
+}
 
 /// Shared by every listener: the current table and the upstream clients.
 pub struct Proxy {
@@ -83,6 +102,30 @@ impl Proxy {
         }
     }
 
+    /// The live table, through this thread's own handle on it. Cloning the table's `Arc`
+    /// itself would write its reference count, a cache line every worker shares, twice per
+    /// request; the per-thread outer `Arc` is written by this worker only. The pointer
+    /// comparison picks up a swapped table on the next request, and a request in flight keeps
+    /// the table it started with alive through its clone.
+    fn current_table(&self) -> Arc<ThreadTable> {
+        let live = self.table.load();
+        let cached = THREAD_TABLE
+            .try_with(|slot| {
+                let mut slot = slot.try_borrow_mut().ok()?;
+                match &*slot {
+                    Some(t) if Arc::ptr_eq(&t.0, &*live) => Some(t.clone()),
+                    _ => {
+                        let t = Arc::new(ThreadTable(Arc::clone(&live)));
+                        *slot = Some(t.clone());
+                        Some(t)
+                    }
+                }
+            })
+            .ok()
+            .flatten();
+        cached.unwrap_or_else(|| Arc::new(ThreadTable(arc_swap::Guard::into_inner(live))))
+    }
+
     /// Serves one request that arrived on the socket for `key` and counts it in its stats
     /// series and the recent-requests log.
     pub async fn handle(
@@ -93,7 +136,7 @@ impl Proxy {
     ) -> Response<Body> {
         let started = Instant::now();
         // One load: the whole request runs on this table even if a reload swaps in another.
-        let table = self.table.load_full();
+        let table = self.current_table();
         let Some(port) = table.ports.get(key) else {
             return synthetic(Synthetic::NoRoute, "no listener on this address and port");
         };

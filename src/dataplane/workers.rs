@@ -37,6 +37,7 @@ fn start(count: usize) -> Workers {
         let spawned = std::thread::Builder::new()
             .name(format!("gwsim-worker-{i}"))
             .spawn(move || {
+                crate::stats::set_thread_shard(i);
                 match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
