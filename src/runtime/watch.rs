@@ -1,7 +1,8 @@
 //! Watches the manifest folder. Any change (create, modify, delete, rename, an editor's
 //! save through a temporary file) means "reload everything": re-reading the whole folder is
 //! cheap and never misses a rename. Events under hidden paths, such as gwsim's own
-//! `.gwsim/`, are ignored so gwsim's writes never trigger a reload.
+//! `.gwsim/`, and on files that are not manifests are ignored, so gwsim's own writes (state,
+//! a log file kept in the folder) never trigger a reload.
 
 use notify::RecursiveMode;
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
@@ -18,14 +19,21 @@ pub struct Watcher {
     _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
 }
 
-/// Whether a changed path can affect the manifests.
+/// Whether a changed path can affect the manifests: a `*.yaml` / `*.yml` file, or a folder
+/// (which may hold some, or have held some before it went away). Anything else, such as a
+/// log file written into the folder, must not cause a reload.
 fn relevant(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
     // The root's own metadata changes whenever anything inside it does, gwsim's state included.
-    rel.components().next().is_some()
+    let visible = rel.components().next().is_some()
         && !rel
             .components()
-            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+    let could_hold_manifests = match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) => matches!(ext, "yaml" | "yml") || path.is_dir(),
+        None => true,
+    };
+    visible && could_hold_manifests
 }
 
 /// Starts watching `root`; each relevant burst of changes sends one `()` on `tx`.
@@ -73,5 +81,13 @@ mod tests {
         assert!(!relevant(root, Path::new("/p/.gwsim/history.json")));
         assert!(!relevant(root, Path::new("/p/.route.yaml.swp")));
         assert!(!relevant(root, Path::new("/p")));
+        assert!(relevant(root, Path::new("/p/r.yml")));
+        assert!(
+            relevant(root, Path::new("/p/sub")),
+            "a folder may hold manifests"
+        );
+        assert!(!relevant(root, Path::new("/p/gwsim.log")));
+        assert!(!relevant(root, Path::new("/p/route.yaml~")));
+        assert!(!relevant(root, Path::new("/p/notes.md")));
     }
 }
