@@ -7,7 +7,8 @@
 //! `# expect: Gateway ns/gw listener http Conflicted=False/NoConflicts`,
 //! `# expect: Gateway ns/gw listener http attachedRoutes=1`,
 //! `# expect: HTTPRoute ns/r parent ns/gw Accepted=True`, `# expect: HTTPRoute ns/r no-parents`,
-//! `# expect: Gateway ns/gw !InsecureFrontendValidationMode` (no such condition),
+//! `# expect: Gateway ns/gw !InsecureFrontendValidationMode` (no such condition, also for a
+//! listener: `listener https !OverlappingTLSConfig`),
 //! `# expect: diagnostic <substring>`.
 
 use gwsim::model::Kind;
@@ -153,6 +154,16 @@ fn check_expectation(line: &str, pass: &pipeline::Pass) -> Result<(), String> {
                         "{obj} listener {lname} attachedRoutes={}",
                         l.attached_routes
                     ))
+                };
+            }
+            if let Some(absent) = what.strip_prefix('!') {
+                return match l.conditions.iter().find(|c| c.kind.as_str() == absent) {
+                    None => Ok(()),
+                    Some(c) => Err(format!(
+                        "{obj} listener {lname} has {absent}={}/{}",
+                        c.status.as_str(),
+                        c.reason.as_str()
+                    )),
                 };
             }
             if l.conditions.iter().any(|c| condition_matches(c, what)) {

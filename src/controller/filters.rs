@@ -116,7 +116,14 @@ pub fn convert(
             },
             T::Cors => f.cors.as_ref().map(|c| {
                 FilterIr::Cors(Cors {
-                    allow_origins: c.allow_origins.clone().unwrap_or_default(),
+                    // The spec leaves a filter without allowOrigins open; upstream's
+                    // CORSAllowCredentialsBehavior expects such a filter to answer any
+                    // origin, so it allows every origin.
+                    allow_origins: c
+                        .allow_origins
+                        .clone()
+                        .filter(|o| !o.is_empty())
+                        .unwrap_or_else(|| vec!["*".into()]),
                     allow_credentials: c.allow_credentials.unwrap_or(false),
                     allow_methods: c.allow_methods.clone().unwrap_or_default(),
                     allow_headers: c.allow_headers.clone().unwrap_or_default(),

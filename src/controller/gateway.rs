@@ -4,6 +4,7 @@
 use super::certificates;
 use super::class::ClassInfo;
 use super::client_ca;
+use super::hostname;
 use super::Config;
 use crate::ir::ListenerTls;
 use crate::model::{gw, Body, Object, ObjectKey, GATEWAY_GROUP};
@@ -154,6 +155,7 @@ pub fn reconcile(
         .map(|l| listener(object, l, store, generation))
         .collect();
     mark_conflicts(&mut info.listeners, generation);
+    mark_tls_overlaps(&mut info.listeners, generation);
 
     let address = addresses(object, &gateway.spec, config, taken);
     // An unresolvable infrastructure.parametersRef makes the Gateway invalid
@@ -439,6 +441,50 @@ fn http_route_kind() -> RouteGroupKind {
     RouteGroupKind {
         group: GATEWAY_GROUP.into(),
         kind: "HTTPRoute".into(),
+    }
+}
+
+/// HTTPS listeners of one port whose hostnames overlap (`*.example.com` and
+/// `foo.example.com`, or no hostname and any) get `OverlappingTLSConfig=True`: a client may
+/// reuse one HTTP/2 connection for both names though their TLS settings differ. The spec makes
+/// detecting this a MUST and the condition negative-polarity, so it is only ever written True.
+fn mark_tls_overlaps(listeners: &mut [ListenerInfo], generation: i64) {
+    let serving = |l: &ListenerInfo| {
+        l.protocol == "HTTPS"
+            && l.conditions.is(CondType::Accepted, CondStatus::True)
+            && !l.conditions.is(CondType::Conflicted, CondStatus::True)
+    };
+    let host = |l: &ListenerInfo| l.hostname.clone().unwrap_or_else(|| "*".into());
+    let mut overlaps: Vec<Vec<String>> = vec![Vec::new(); listeners.len()];
+    for (i, a) in listeners.iter().enumerate().filter(|(_, l)| serving(l)) {
+        for b in listeners
+            .iter()
+            .filter(|b| serving(b) && b.port == a.port && b.name != a.name)
+        {
+            let (ha, hb) = (host(a), host(b));
+            if hostname::covers(&ha, &hb) || hostname::covers(&hb, &ha) {
+                if let Some(o) = overlaps.get_mut(i) {
+                    o.push(format!("{} ({hb})", b.name));
+                }
+            }
+        }
+    }
+    for (l, others) in listeners.iter_mut().zip(overlaps) {
+        if others.is_empty() {
+            continue;
+        }
+        let hostname = l.hostname.clone().unwrap_or_else(|| "any host".into());
+        l.conditions.set(Condition::new(
+            CondType::OverlappingTLSConfig,
+            CondStatus::True,
+            Reason::OverlappingHostnames,
+            format!(
+                "{hostname} overlaps the hostname of {} on port {}",
+                others.join(", "),
+                l.port
+            ),
+            generation,
+        ));
     }
 }
 

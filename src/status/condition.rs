@@ -30,6 +30,7 @@ pub enum CondType {
     PartiallyInvalid,
     SupportedVersion,
     InsecureFrontendValidationMode,
+    OverlappingTLSConfig,
 }
 
 impl CondType {
@@ -42,6 +43,7 @@ impl CondType {
             CondType::PartiallyInvalid => "PartiallyInvalid",
             CondType::SupportedVersion => "SupportedVersion",
             CondType::InsecureFrontendValidationMode => "InsecureFrontendValidationMode",
+            CondType::OverlappingTLSConfig => "OverlappingTLSConfig",
         }
     }
 
@@ -50,8 +52,9 @@ impl CondType {
     pub fn healthy_status(self) -> CondStatus {
         match self {
             CondType::Conflicted | CondType::PartiallyInvalid => CondStatus::False,
-            // `InsecureFrontendValidationMode=True` reports what the user asked for: the
-            // condition list shows it without painting a working Gateway red.
+            // `InsecureFrontendValidationMode=True` reports what the user asked for and
+            // `OverlappingTLSConfig=True` a hazard for HTTP/2 connection reuse: the condition
+            // list shows them without painting a working Gateway red.
             _ => CondStatus::True,
         }
     }
@@ -82,6 +85,7 @@ pub enum Reason {
     InvalidCACertificateKind,
     NoValidCACertificate,
     ConfigurationChanged,
+    OverlappingHostnames,
     RefNotPermitted,
     HostnameConflict,
     ProtocolConflict,
@@ -121,6 +125,7 @@ impl Reason {
             Reason::InvalidCACertificateKind => "InvalidCACertificateKind",
             Reason::NoValidCACertificate => "NoValidCACertificate",
             Reason::ConfigurationChanged => "ConfigurationChanged",
+            Reason::OverlappingHostnames => "OverlappingHostnames",
             Reason::RefNotPermitted => "RefNotPermitted",
             Reason::HostnameConflict => "HostnameConflict",
             Reason::ProtocolConflict => "ProtocolConflict",
