@@ -183,16 +183,7 @@ async fn editing_the_secret_file_rotates_the_certificate_and_keeps_connections()
 #[test]
 fn tls_commands_print_the_project_ca_and_secrets_it_signed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let gwsim = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gwsim"))
-            .args(args)
-            .arg("--dir")
-            .arg(dir.path())
-            .output()
-            .expect("run gwsim");
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let gwsim = |args: &[&str]| common::tls::run_gwsim(dir.path(), args);
     let ca = gwsim(&["tls", "ca"]);
     assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
     assert_eq!(gwsim(&["tls", "ca"]), ca, "the CA is created once");

@@ -170,16 +170,7 @@ async fn editing_the_ca_config_map_changes_which_clients_get_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_commands_make_a_ca_config_map_and_client_certificates_that_work() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let gwsim = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gwsim"))
-            .args(args)
-            .arg("--dir")
-            .arg(dir.path())
-            .output()
-            .expect("run gwsim");
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let gwsim = |args: &[&str]| common::tls::run_gwsim(dir.path(), args);
     let ca = gwsim(&["tls", "ca"]);
     save(dir.path(), "gateway.yaml", MANIFESTS);
     common::write_echo_backends(dir.path(), "mtls", &[("echo", 1)]);

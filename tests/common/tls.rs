@@ -132,3 +132,16 @@ pub async fn try_get(sender: &mut H1, host: &str, path: &str) -> Result<(u16, St
         .to_bytes();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
+
+/// Runs the gwsim binary with `args` and `--dir dir` (the `gwsim tls` commands); returns its
+/// standard output, failing the test when it exits non-zero.
+pub fn run_gwsim(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gwsim"))
+        .args(args)
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .expect("run gwsim");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
