@@ -12,6 +12,7 @@ mod client_ca;
 mod filters;
 mod gateway;
 pub mod hostname;
+mod overlaps;
 mod pods;
 mod precedence;
 mod refgrant;
