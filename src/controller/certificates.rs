@@ -2,9 +2,9 @@
 //! `kubernetes.io/tls` Secret whose `tls.crt` and `tls.key` parse as a certificate chain and
 //! a matching private key. The PEM goes into the routing table for the data plane.
 
-use super::refgrant::{self, From, To};
+use super::refgrant;
 use crate::ir::ListenerTls;
-use crate::model::{gw, Body, Kind, Object, GATEWAY_GROUP};
+use crate::model::{gw, Body, Kind, Object};
 use crate::status::Reason;
 use crate::store::Store;
 use crate::tls::server::{certified_key, Material};
@@ -48,18 +48,7 @@ pub fn resolve(
                 format!("certificateRef kind {kind} is not supported (use a Secret)"),
             ));
         }
-        let from = From {
-            group: GATEWAY_GROUP,
-            kind: "Gateway",
-            namespace: &object.key.namespace,
-        };
-        let to = To {
-            group: "",
-            kind: "Secret",
-            namespace: &ns,
-            name: &r.name,
-        };
-        if !refgrant::permits(store, &from, &to) {
+        if !refgrant::gateway_may_use(store, &object.key.namespace, "Secret", &ns, &r.name) {
             return Err((
                 Reason::RefNotPermitted,
                 format!(

@@ -2,9 +2,9 @@
 //! `perPort` entry for its port, else the default, and its `caCertificateRefs` must name
 //! permitted ConfigMaps (or Secrets) whose `ca.crt` holds CA certificates.
 
-use super::refgrant::{self, From, To};
+use super::refgrant;
 use crate::ir::{ClientValidation, ValidationMode};
-use crate::model::{gw, Body, Kind, Object, GATEWAY_GROUP};
+use crate::model::{gw, Body, Kind, Object};
 use crate::status::Reason;
 use crate::store::Store;
 
@@ -142,18 +142,7 @@ fn ca_bundle(
             ));
         }
     };
-    let from = From {
-        group: GATEWAY_GROUP,
-        kind: "Gateway",
-        namespace: &object.key.namespace,
-    };
-    let to = To {
-        group: "",
-        kind,
-        namespace: ns,
-        name,
-    };
-    if !refgrant::permits(store, &from, &to) {
+    if !refgrant::gateway_may_use(store, &object.key.namespace, kind, ns, name) {
         return Err((
             Reason::RefNotPermitted,
             format!("{kind} {ns}/{name} is in another namespace and no ReferenceGrant allows it"),

@@ -19,6 +19,23 @@ pub struct To<'a> {
     pub name: &'a str,
 }
 
+/// Whether a Gateway in `gateway_ns` may use the core-group object `kind` `ns/name` (a
+/// certificate Secret or a CA bundle).
+pub fn gateway_may_use(store: &Store, gateway_ns: &str, kind: &str, ns: &str, name: &str) -> bool {
+    let from = From {
+        group: crate::model::GATEWAY_GROUP,
+        kind: "Gateway",
+        namespace: gateway_ns,
+    };
+    let to = To {
+        group: "",
+        kind,
+        namespace: ns,
+        name,
+    };
+    permits(store, &from, &to)
+}
+
 /// Whether the reference is allowed: same namespace, or granted.
 pub fn permits(store: &Store, from: &From<'_>, to: &To<'_>) -> bool {
     if from.namespace == to.namespace {
