@@ -19,7 +19,6 @@ use super::respond::Body;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::{Frame, SizeHint};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
@@ -101,7 +100,7 @@ fn checkin(addr: SocketAddr, sender: SendRequest<Body>) {
 
 /// A copy of `req` to send again if the connection dies under it: only for methods that are
 /// safe to repeat and a request without a body (a body cannot be read twice).
-fn replay_copy(req: &Request<Body>) -> Option<Request<Body>> {
+fn replay_copy(req: &Request<Body>) -> Option<Box<Request<Body>>> {
     use http::Method;
     use http_body::Body as _;
     let safe = [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE].contains(req.method());
@@ -113,7 +112,7 @@ fn replay_copy(req: &Request<Body>) -> Option<Request<Body>> {
     *copy.uri_mut() = req.uri().clone();
     *copy.version_mut() = req.version();
     *copy.headers_mut() = req.headers().clone();
-    Some(copy)
+    Some(Box::new(copy))
 }
 
 /// Whether a request that was written failed because the server closed the connection
@@ -151,11 +150,20 @@ pub async fn send(addr: SocketAddr, mut req: Request<Body>) -> Result<Response<B
             Err(mut e) => match (e.take_message(), replay) {
                 // Not sent: safe to send again, whatever the method.
                 (Some(back), _) => req = back,
-                (None, Some(copy)) if closed_before_answer(e.error()) => req = copy,
+                (None, Some(copy)) if closed_before_answer(e.error()) => req = *copy,
                 (None, _) => return Err(SendError::Http(e.into_error())),
             },
         }
     }
+    // Boxed: its futures are large and a new connection is rare under load, while every
+    // request's future is moved around whole (see `proxy::tests::request_future_stays_small`).
+    Box::pin(send_on_new_connection(addr, req)).await
+}
+
+async fn send_on_new_connection(
+    addr: SocketAddr,
+    req: Request<Body>,
+) -> Result<Response<Body>, SendError> {
     let stream = TcpStream::connect(addr).await.map_err(SendError::Connect)?;
     // Small requests and responses go out at once instead of waiting for Nagle.
     let _ = stream.set_nodelay(true);
@@ -175,20 +183,19 @@ fn pooled(resp: Response<Incoming>, addr: SocketAddr, sender: SendRequest<Body>)
     use http_body::Body as _;
     if resp.body().is_end_stream() {
         checkin(addr, sender);
-        return resp.map(|b| b.boxed());
+        return resp.map(Body::Incoming);
     }
     resp.map(|inner| {
-        PooledBody {
+        Body::Pooled(PooledBody {
             inner,
             give_back: Some((addr, sender)),
-        }
-        .boxed()
+        })
     })
 }
 
 /// A response body that hands its connection back to the pool at its end. Dropped before
 /// the end, it drops the connection too (hyper closes it: the rest of the body is unread).
-struct PooledBody {
+pub struct PooledBody {
     inner: Incoming,
     give_back: Option<(SocketAddr, SendRequest<Body>)>,
 }
@@ -237,6 +244,7 @@ pub fn idle_count(addr: SocketAddr) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// An origin that answers one request per connection with keep-alive, then closes it:

@@ -15,7 +15,6 @@ use crate::stats::Series;
 use arc_swap::ArcSwap;
 use http::header::{HeaderName, CONNECTION, TE, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderValue, Request, Response, Uri};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
@@ -75,7 +74,6 @@ impl Default for Proxy {
 struct Ctx<'a> {
     scheme: &'static str,
     host: &'a str,
-    raw_host: &'a str,
     /// The `Host` the upstream request carries unless a filter rewrites it.
     host_value: Option<&'a HeaderValue>,
     uri: &'a Uri,
@@ -162,10 +160,31 @@ impl Proxy {
             }
         };
         let host = normalized_host(raw_host);
-        let (resp, series) = self
-            .route(port, key, scheme, req, &uri, raw_host, &host, host_value)
-            .await;
-        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let (resp, series) = match self.route(port, key, scheme, req, &uri, &host, host_value) {
+            Routed::Answered(answered) => answered,
+            Routed::Forward(prepared) => {
+                let used = prepared.used;
+                let request_timeout = prepared.rule.timeouts.request_ms;
+                let rule_series = prepared.rule_series;
+                match request_timeout {
+                    // Boxed: a rule with a timeout is rare, and the timer inline would
+                    // make every request's future larger.
+                    Some(ms) => {
+                        let limit = Duration::from_millis(ms);
+                        match Box::pin(tokio::time::timeout(limit, self.exchange(prepared))).await {
+                            Ok(resp) => (resp, used),
+                            Err(_) => (
+                                synthetic(Synthetic::Timeout, "request timeout exceeded"),
+                                rule_series,
+                            ),
+                        }
+                    }
+                    None => (self.exchange(prepared).await, used),
+                }
+            }
+        };
+        let ended = Instant::now();
+        let us = u64::try_from(ended.duration_since(started).as_micros()).unwrap_or(u64::MAX);
         let status = resp.status().as_u16();
         series.record(status, us);
         let seen = super::reqlog::Seen {
@@ -173,22 +192,22 @@ impl Proxy {
             host: raw_host,
             path: uri.path(),
         };
-        self.requests.record(&seen, status, us, series);
+        self.requests.record(&seen, status, us, series, ended);
         resp
     }
 
+    /// Picks the listener, virtual host and rule for the request (no I/O).
     #[allow(clippy::too_many_arguments)]
-    async fn route<'t>(
+    fn route<'t>(
         &self,
         port: &'t PortTable,
         key: &PortKey,
         scheme: &'static str,
         req: Request<Incoming>,
         uri: &Uri,
-        raw_host: &str,
         host: &str,
         host_value: Option<&HeaderValue>,
-    ) -> Tagged<'t> {
+    ) -> Routed<'t> {
         let unmatched = |detail: &str| (synthetic(Synthetic::NoRoute, detail), &port.unmatched);
         let picked = port
             .listeners
@@ -202,20 +221,20 @@ impl Proxy {
                 tls.sni.as_deref(),
             );
             if by_sni != picked {
-                return (
+                return Routed::Answered((
                     synthetic(
                         Synthetic::Misdirected,
                         "the request host belongs to another listener than the TLS server name",
                     ),
                     &port.unmatched,
-                );
+                ));
             }
         }
         let Some(listener) = picked.and_then(|i| port.listeners.get(i)) else {
-            return unmatched("no listener hostname matches the request host");
+            return Routed::Answered(unmatched("no listener hostname matches the request host"));
         };
         let Some(vhost) = listener.virtual_host(host) else {
-            return unmatched("no route serves this host");
+            return Routed::Answered(unmatched("no route serves this host"));
         };
         let path = uri.path();
         let query = uri.query();
@@ -226,12 +245,11 @@ impl Proxy {
             headers: req.headers(),
         };
         let Some(entry) = vhost.entries.iter().find(|e| e.matcher.matches(&view)) else {
-            return unmatched("no rule matches the request");
+            return Routed::Answered(unmatched("no rule matches the request"));
         };
         let ctx = Ctx {
             scheme,
             host,
-            raw_host,
             host_value,
             uri,
             listener_port: key.1,
@@ -239,293 +257,340 @@ impl Proxy {
             query,
             matched_prefix: entry.matcher.prefix(),
         };
-        let rule = &entry.rule;
-        let series = &entry.series;
-        match rule.timeouts.request_ms {
-            Some(ms) => {
-                let limit = Duration::from_millis(ms);
-                match tokio::time::timeout(limit, self.serve_rule(rule, series, &ctx, req)).await {
-                    Ok(done) => done,
-                    Err(_) => (
-                        synthetic(Synthetic::Timeout, "request timeout exceeded"),
-                        &series.rule,
-                    ),
-                }
-            }
-            None => self.serve_rule(rule, series, &ctx, req).await,
-        }
+        prepare(&entry.rule, &entry.series, &ctx, req)
     }
 
-    async fn serve_rule<'s>(
-        &self,
-        rule: &Rule,
-        series: &'s EntrySeries,
-        ctx: &Ctx<'_>,
-        mut req: Request<Incoming>,
-    ) -> Tagged<'s> {
-        let mut upstream_host: Option<String> = None;
-        let mut upstream_path = Cow::Borrowed(ctx.path);
-        let mut response_mods: Vec<&HeaderModifier> = Vec::new();
-        // Read before any filter runs, as a header modifier may change it; only a rule with
-        // a CORS filter needs it.
-        let origin = rule
-            .filters
-            .iter()
-            .any(|f| matches!(f, FilterIr::Cors(_)))
-            .then(|| {
-                req.headers()
-                    .get(http::header::ORIGIN)
-                    .and_then(|o| o.to_str().ok())
-                    .map(str::to_string)
-            })
-            .flatten();
-        let mut cors: Option<(&Cors, String)> = None;
-        for f in &rule.filters {
-            match f {
-                FilterIr::RequestRedirect(r) => {
-                    let src = RedirectSource {
-                        scheme: ctx.scheme,
-                        host: ctx.host,
-                        listener_port: ctx.listener_port,
-                        path: ctx.path,
-                        query: ctx.query,
-                        matched_prefix: ctx.matched_prefix,
-                    };
-                    return (filters::redirect(r, &src), &series.rule);
-                }
-                FilterIr::Unresolved { reason, .. } => {
-                    return (synthetic(Synthetic::UnresolvedFilter, reason), &series.rule);
-                }
-                FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
-                FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
-                FilterIr::UrlRewrite(r) => {
-                    let (h, p) = filters::rewrite(r, ctx.host, &upstream_path, ctx.matched_prefix);
-                    upstream_host = h.or(upstream_host);
-                    upstream_path = Cow::Owned(p);
-                }
-                FilterIr::Cors(c) => {
-                    let allowed = origin
-                        .as_deref()
-                        .filter(|o| filters::cors_origin_allowed(c, o));
-                    // A preflight is the gateway's to answer, allowed or not: the backend
-                    // never sees it, and a refused origin gets no CORS headers.
-                    let preflight = origin.is_some()
-                        && req.method() == http::Method::OPTIONS
-                        && req.headers().contains_key("access-control-request-method");
-                    if preflight {
-                        let mut resp = Response::new(super::respond::empty());
-                        *resp.status_mut() = http::StatusCode::NO_CONTENT;
-                        if let Some(o) = allowed {
-                            let asked = filters::CorsAsked::of(req.headers());
-                            filters::cors_headers(c, o, Some(&asked), resp.headers_mut());
-                        }
-                        return (resp, &series.rule);
-                    }
-                    if let Some(o) = allowed {
-                        cors = Some((c, o.to_string()));
-                    }
-                }
-                FilterIr::RequestMirror(_) => {}
+    /// Sends a prepared request: to the mirrors, then to the pod, and applies the
+    /// response-side filters. The only part of a request that waits, in one `async fn`:
+    /// a request's future is moved whole at every level it is nested in, so every level
+    /// and every large inline future costs a copy per request.
+    async fn exchange(&self, mut p: Prepared<'_>) -> Response<Body> {
+        if p.mirror {
+            let mirrored = Box::pin(self.mirror(&mut p)).await;
+            if let Err(resp) = mirrored {
+                return resp;
             }
         }
-        let n = rule.counter.fetch_add(1, Ordering::Relaxed);
-        let Some(index) = pick_weighted(&rule.stream, n, &rule.weights) else {
-            let resp = synthetic(
-                Synthetic::InvalidBackend,
-                "the rule has no backend with a weight above 0",
-            );
-            return (resp, &series.rule);
-        };
-        let (Some(backend), Some((endpoint_series, backend_series))) =
-            (rule.backends.get(index), series.backends.get(index))
-        else {
-            return (
-                synthetic(Synthetic::InvalidBackend, "the rule has no backends"),
-                &series.rule,
-            );
-        };
-        let (endpoints, h2c) = match &backend.target {
-            Target::Invalid(reason) => {
-                let detail = format!("{}: {reason}", backend.name);
-                return (
-                    synthetic(Synthetic::InvalidBackend, &detail),
-                    backend_series,
-                );
-            }
-            Target::Endpoints { endpoints, h2c } => (endpoints, *h2c),
-        };
-        let pick =
-            usize::try_from(backend.endpoint_stream.below(n, endpoints.len() as u64)).unwrap_or(0);
-        let (Some(endpoint), Some(used)) = (endpoints.get(pick), endpoint_series.get(pick)) else {
-            let detail = format!("{} has no ready endpoint", backend.name);
-            return (synthetic(Synthetic::NoEndpoint, &detail), backend_series);
-        };
-        for f in &backend.filters {
-            match f {
-                FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
-                FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
-                FilterIr::UrlRewrite(r) => {
-                    let (h, p) = filters::rewrite(r, ctx.host, &upstream_path, ctx.matched_prefix);
-                    upstream_host = h.or(upstream_host);
-                    upstream_path = Cow::Owned(p);
-                }
-                FilterIr::Unresolved { reason, .. } => {
-                    return (
-                        synthetic(Synthetic::UnresolvedFilter, reason),
-                        backend_series,
-                    );
-                }
-                _ => {}
-            }
-        }
-        // Unless a filter rewrote the path, the request's own path and query go upstream as
-        // they came (a reference-counted copy, not a new string).
-        let path_and_query = match (&upstream_path, ctx.uri.path_and_query()) {
-            (Cow::Borrowed(_), Some(pq)) if pq.as_str().starts_with('/') => {
-                PathAndQuery::Kept(pq.clone())
-            }
-            _ => {
-                let query = ctx.query.map(|q| format!("?{q}")).unwrap_or_default();
-                PathAndQuery::Built(format!("{upstream_path}{query}"))
-            }
-        };
-        let (parts, body) = req.into_parts();
-        let body = if rule.mirrors.is_empty() {
-            body.boxed()
-        } else {
-            // Mirrors need their own copy of the body, so it is read once into memory.
-            let bytes = match upstream::buffer(body.boxed()).await {
-                Ok(b) => b,
-                Err(e) => {
-                    let detail = format!("the request body cannot be copied to the mirrors: {e}");
-                    return (synthetic(Synthetic::BodyTooLarge, &detail), used);
-                }
-            };
-            let mut headers = parts.headers.clone();
-            for h in &HOP_BY_HOP {
-                headers.remove(h);
-            }
-            let authority = upstream_host.as_deref().unwrap_or(ctx.raw_host);
-            if let Ok(v) = HeaderValue::from_str(authority) {
-                headers.insert(http::header::HOST, v);
-            }
-            let copy = upstream::MirrorCopy {
-                method: &parts.method,
-                path_and_query: path_and_query.as_str(),
-                headers: &headers,
-                body: &bytes,
-            };
-            upstream::mirror(&rule.mirrors, n, &copy, &self.http1, &self.h2c);
-            upstream::body_of(bytes)
-        };
-        let req = Request::from_parts(parts, body);
-        let target = Upstream {
-            endpoint,
-            h2c,
-            path_and_query,
-            host: upstream_host,
-            timeout_ms: rule.timeouts.backend_request_ms,
-        };
-        let mut resp = self.forward(req, &target, ctx).await;
-        for m in response_mods {
-            filters::modify_headers(resp.headers_mut(), m);
-        }
-        if let Some((c, o)) = cors {
-            filters::cors_headers(c, &o, None, resp.headers_mut());
-        }
-        (resp, used)
-    }
-
-    async fn forward(
-        &self,
-        req: Request<Body>,
-        target: &Upstream<'_>,
-        ctx: &Ctx<'_>,
-    ) -> Response<Body> {
-        let (mut parts, body) = req.into_parts();
-        // HTTP/1 connections are per endpoint, so the request carries only the origin-form
-        // path; the h2c client is keyed by the absolute URI's authority.
-        let uri = match &target.path_and_query {
-            _ if target.h2c => format!(
-                "http://{}{}",
-                target.endpoint.addr,
-                target.path_and_query.as_str()
-            )
-            .parse::<Uri>(),
-            PathAndQuery::Kept(pq) => Ok(Uri::from(pq.clone())),
-            PathAndQuery::Built(s) => Uri::try_from(s.as_str()),
-        };
-        let Ok(uri) = uri else {
-            return synthetic(
-                Synthetic::UpstreamFailed,
-                "the rewritten path is not a valid URI",
-            );
-        };
-        parts.uri = uri;
-        parts.version = if target.h2c {
-            http::Version::HTTP_2
-        } else {
-            http::Version::HTTP_11
-        };
-        let host = match &target.host {
-            Some(rewritten) => HeaderValue::from_str(rewritten).ok(),
-            None => ctx.host_value.cloned(),
-        };
-        if let Some(v) = host {
-            parts.headers.insert(http::header::HOST, v);
-        }
-        parts
-            .headers
-            .insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme));
-        // An upgrade (WebSocket) keeps its Connection and Upgrade headers and gets a
-        // connection of its own, which becomes the tunnel once the pod switches protocols.
-        if !target.h2c && upstream::wants_upgrade(&parts.headers) {
-            let client_side = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
-            for h in ["keep-alive", "proxy-connection", "transfer-encoding", "te"] {
-                parts.headers.remove(h);
-            }
-            let upstream = Request::from_parts(parts, body);
-            return upstream::upgrade(upstream, client_side, target.endpoint).await;
-        }
-        for h in &HOP_BY_HOP {
-            parts.headers.remove(h);
-        }
-        let upstream = Request::from_parts(parts, body);
         let call = async {
-            if target.h2c {
-                let resp = self.h2c.request(upstream).await;
-                resp.map(|r| r.map(|b| b.boxed()))
-                    .map_err(|e| e.to_string())
-            } else {
-                pool::send(target.endpoint.addr, upstream)
+            match p.via {
+                Via::Pool => pool::send(p.endpoint.addr, p.req)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string()),
+                Via::H2c => self
+                    .h2c
+                    .request(p.req)
+                    .await
+                    .map(|r| r.map(Body::Incoming))
+                    .map_err(|e| e.to_string()),
+                // The pod's 101 or refusal is the answer; it is never a pooled exchange.
+                Via::Upgrade(client_side) => {
+                    Ok(Box::pin(upstream::upgrade(p.req, client_side, p.endpoint)).await)
+                }
             }
         };
-        let result = match target.timeout_ms {
-            Some(ms) => match tokio::time::timeout(Duration::from_millis(ms), call).await {
+        let result = match p.backend_timeout_ms {
+            // Boxed: a timer inline would make every request's future larger.
+            Some(ms) => match Box::pin(tokio::time::timeout(Duration::from_millis(ms), call)).await
+            {
                 Ok(r) => r,
                 Err(_) => return synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
             },
             None => call.await,
         };
-        match result {
+        let mut resp = match result {
             Ok(resp) => resp,
             Err(e) => {
-                let detail = format!("{} ({}): {e}", target.endpoint.pod, target.endpoint.addr);
-                synthetic(Synthetic::UpstreamFailed, &detail)
+                let detail = format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
+                return synthetic(Synthetic::UpstreamFailed, &detail);
             }
+        };
+        for m in p.response_mods {
+            filters::modify_headers(resp.headers_mut(), m);
         }
+        if let Some((c, o)) = p.cors {
+            filters::cors_headers(c, &o, None, resp.headers_mut());
+        }
+        resp
+    }
+
+    /// Reads the request body once into memory and sends the rule's mirrors their copies;
+    /// the request then goes on with the buffered body.
+    async fn mirror(&self, p: &mut Prepared<'_>) -> Result<(), Response<Body>> {
+        let body = std::mem::replace(p.req.body_mut(), super::respond::empty());
+        let bytes = match upstream::buffer(body).await {
+            Ok(b) => b,
+            Err(e) => {
+                let detail = format!("the request body cannot be copied to the mirrors: {e}");
+                return Err(synthetic(Synthetic::BodyTooLarge, &detail));
+            }
+        };
+        // The mirrors get the request as the pod does, less what only the pod's copy carries.
+        let mut headers = p.req.headers().clone();
+        headers.remove(X_FORWARDED_PROTO);
+        for h in &HOP_BY_HOP {
+            headers.remove(h);
+        }
+        let copy = upstream::MirrorCopy {
+            method: p.req.method(),
+            path_and_query: p.path_and_query.as_str(),
+            headers: &headers,
+            body: &bytes,
+        };
+        upstream::mirror(&p.rule.mirrors, p.n, &copy, &self.http1, &self.h2c);
+        *p.req.body_mut() = upstream::body_of(bytes);
+        Ok(())
     }
 }
 
-/// Where and how one request is forwarded.
-struct Upstream<'a> {
-    endpoint: &'a Endpoint,
-    h2c: bool,
+/// What routing and the filters made of a request. Not boxed: `Forward` is the common case,
+/// and boxing it would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
+enum Routed<'t> {
+    /// gwsim answers it itself (no route, a redirect, no backend...).
+    Answered(Tagged<'t>),
+    Forward(Prepared<'t>),
+}
+
+/// A request routed, filtered and ready to go to its pod.
+struct Prepared<'t> {
+    req: Request<Body>,
+    rule: &'t Rule,
+    /// The rule's draw this request got (mirrors draw from it too).
+    n: u64,
+    endpoint: &'t Endpoint,
+    via: Via,
     path_and_query: PathAndQuery,
+    mirror: bool,
+    response_mods: Vec<&'t HeaderModifier>,
+    cors: Option<(&'t Cors, String)>,
+    backend_timeout_ms: Option<u64>,
+    /// The series the answer counts in.
+    used: &'t Arc<Series>,
+    /// The series of an answer the rule gives itself (a request timeout).
+    rule_series: &'t Arc<Series>,
+}
+
+/// How the request reaches the pod.
+enum Via {
+    /// A pooled HTTP/1.1 connection of this worker.
+    Pool,
+    H2c,
+    /// A connection of its own that becomes a tunnel when the pod switches protocols; with
+    /// the client side's pending upgrade.
+    Upgrade(Option<hyper::upgrade::OnUpgrade>),
+}
+
+/// Runs the rule's filters, draws a backend and an endpoint, and builds the upstream request
+/// (no I/O). A filter or a missing backend may answer the request itself.
+fn prepare<'s>(
+    rule: &'s Rule,
+    series: &'s EntrySeries,
+    ctx: &Ctx<'_>,
+    mut req: Request<Incoming>,
+) -> Routed<'s> {
+    let mut rewritten = Rewritten {
+        host: None,
+        path: Cow::Borrowed(ctx.path),
+    };
+    let mut response_mods: Vec<&HeaderModifier> = Vec::new();
+    // Read before any filter runs, as a header modifier may change it; only a rule with
+    // a CORS filter needs it.
+    let origin = rule
+        .filters
+        .iter()
+        .any(|f| matches!(f, FilterIr::Cors(_)))
+        .then(|| {
+            req.headers()
+                .get(http::header::ORIGIN)
+                .and_then(|o| o.to_str().ok())
+                .map(str::to_string)
+        })
+        .flatten();
+    let mut cors: Option<(&Cors, String)> = None;
+    for f in &rule.filters {
+        match f {
+            FilterIr::RequestRedirect(r) => {
+                let src = RedirectSource {
+                    scheme: ctx.scheme,
+                    host: ctx.host,
+                    listener_port: ctx.listener_port,
+                    path: ctx.path,
+                    query: ctx.query,
+                    matched_prefix: ctx.matched_prefix,
+                };
+                return Routed::Answered((filters::redirect(r, &src), &series.rule));
+            }
+            FilterIr::Unresolved { reason, .. } => {
+                return Routed::Answered((
+                    synthetic(Synthetic::UnresolvedFilter, reason),
+                    &series.rule,
+                ));
+            }
+            FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
+            FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
+            FilterIr::UrlRewrite(r) => rewritten.apply(r, ctx),
+            FilterIr::Cors(c) => {
+                let allowed = origin
+                    .as_deref()
+                    .filter(|o| filters::cors_origin_allowed(c, o));
+                // A preflight is the gateway's to answer, allowed or not: the backend
+                // never sees it, and a refused origin gets no CORS headers.
+                let preflight = origin.is_some()
+                    && req.method() == http::Method::OPTIONS
+                    && req.headers().contains_key("access-control-request-method");
+                if preflight {
+                    let mut resp = Response::new(super::respond::empty());
+                    *resp.status_mut() = http::StatusCode::NO_CONTENT;
+                    if let Some(o) = allowed {
+                        let asked = filters::CorsAsked::of(req.headers());
+                        filters::cors_headers(c, o, Some(&asked), resp.headers_mut());
+                    }
+                    return Routed::Answered((resp, &series.rule));
+                }
+                if let Some(o) = allowed {
+                    cors = Some((c, o.to_string()));
+                }
+            }
+            FilterIr::RequestMirror(_) => {}
+        }
+    }
+    let n = rule.counter.fetch_add(1, Ordering::Relaxed);
+    let Some(index) = pick_weighted(&rule.stream, n, &rule.weights) else {
+        let resp = synthetic(
+            Synthetic::InvalidBackend,
+            "the rule has no backend with a weight above 0",
+        );
+        return Routed::Answered((resp, &series.rule));
+    };
+    let (Some(backend), Some((endpoint_series, backend_series))) =
+        (rule.backends.get(index), series.backends.get(index))
+    else {
+        return Routed::Answered((
+            synthetic(Synthetic::InvalidBackend, "the rule has no backends"),
+            &series.rule,
+        ));
+    };
+    let (endpoints, h2c) = match &backend.target {
+        Target::Invalid(reason) => {
+            let detail = format!("{}: {reason}", backend.name);
+            return Routed::Answered((
+                synthetic(Synthetic::InvalidBackend, &detail),
+                backend_series,
+            ));
+        }
+        Target::Endpoints { endpoints, h2c } => (endpoints, *h2c),
+    };
+    let pick =
+        usize::try_from(backend.endpoint_stream.below(n, endpoints.len() as u64)).unwrap_or(0);
+    let (Some(endpoint), Some(used)) = (endpoints.get(pick), endpoint_series.get(pick)) else {
+        let detail = format!("{} has no ready endpoint", backend.name);
+        return Routed::Answered((synthetic(Synthetic::NoEndpoint, &detail), backend_series));
+    };
+    for f in &backend.filters {
+        match f {
+            FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
+            FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
+            FilterIr::UrlRewrite(r) => rewritten.apply(r, ctx),
+            FilterIr::Unresolved { reason, .. } => {
+                return Routed::Answered((
+                    synthetic(Synthetic::UnresolvedFilter, reason),
+                    backend_series,
+                ));
+            }
+            _ => {}
+        }
+    }
+    // Unless a filter rewrote the path, the request's own path and query go upstream as
+    // they came (a reference-counted copy, not a new string).
+    let Rewritten {
+        host: upstream_host,
+        path: upstream_path,
+    } = rewritten;
+    let path_and_query = match (&upstream_path, ctx.uri.path_and_query()) {
+        (Cow::Borrowed(_), Some(pq)) if pq.as_str().starts_with('/') => {
+            PathAndQuery::Kept(pq.clone())
+        }
+        _ => {
+            let query = ctx.query.map(|q| format!("?{q}")).unwrap_or_default();
+            PathAndQuery::Built(format!("{upstream_path}{query}"))
+        }
+    };
+    let (mut parts, body) = req.into_parts();
+    // HTTP/1 connections are per endpoint, so the request carries only the origin-form
+    // path; the h2c client is keyed by the absolute URI's authority.
+    let uri = match &path_and_query {
+        _ if h2c => format!("http://{}{}", endpoint.addr, path_and_query.as_str()).parse::<Uri>(),
+        PathAndQuery::Kept(pq) => Ok(Uri::from(pq.clone())),
+        PathAndQuery::Built(s) => Uri::try_from(s.as_str()),
+    };
+    let Ok(uri) = uri else {
+        let resp = synthetic(
+            Synthetic::UpstreamFailed,
+            "the rewritten path is not a valid URI",
+        );
+        return Routed::Answered((resp, used));
+    };
+    parts.uri = uri;
+    parts.version = if h2c {
+        http::Version::HTTP_2
+    } else {
+        http::Version::HTTP_11
+    };
+    let host = match &upstream_host {
+        Some(rewritten) => HeaderValue::from_str(rewritten).ok(),
+        None => ctx.host_value.cloned(),
+    };
+    if let Some(v) = host {
+        parts.headers.insert(http::header::HOST, v);
+    }
+    parts
+        .headers
+        .insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme));
+    // An upgrade (WebSocket) keeps its Connection and Upgrade headers and gets a
+    // connection of its own, which becomes the tunnel once the pod switches protocols.
+    let via = if h2c {
+        Via::H2c
+    } else if upstream::wants_upgrade(&parts.headers) {
+        for h in ["keep-alive", "proxy-connection", "transfer-encoding", "te"] {
+            parts.headers.remove(h);
+        }
+        Via::Upgrade(parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
+    } else {
+        Via::Pool
+    };
+    if !matches!(via, Via::Upgrade(_)) {
+        for h in &HOP_BY_HOP {
+            parts.headers.remove(h);
+        }
+    }
+    Routed::Forward(Prepared {
+        req: Request::from_parts(parts, Body::Incoming(body)),
+        rule,
+        n,
+        endpoint,
+        via,
+        path_and_query,
+        mirror: !rule.mirrors.is_empty(),
+        response_mods,
+        cors,
+        backend_timeout_ms: rule.timeouts.backend_request_ms,
+        used,
+        rule_series: &series.rule,
+    })
+}
+
+/// The upstream host and path as the URL rewrites so far leave them.
+struct Rewritten<'a> {
     host: Option<String>,
-    timeout_ms: Option<u64>,
+    path: Cow<'a, str>,
+}
+
+impl Rewritten<'_> {
+    fn apply(&mut self, r: &crate::ir::Rewrite, ctx: &Ctx<'_>) {
+        let (host, path) = filters::rewrite(r, ctx.host, &self.path, ctx.matched_prefix);
+        self.host = host.or(self.host.take());
+        self.path = Cow::Owned(path);
+    }
 }
 
 /// The upstream request's path and query: the client's own, or rebuilt after a rewrite.
@@ -540,5 +605,56 @@ impl PathAndQuery {
             PathAndQuery::Kept(pq) => pq.as_str(),
             PathAndQuery::Built(s) => s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn future_size<F>(_: &F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// hyper moves each request's future into its connection's slot, and every `async fn`
+    /// level copies the future it awaits into its own state: a large request future is
+    /// copied a few times per request. Rare paths (new connections, timeouts, mirrors,
+    /// upgrades) are boxed to keep it small; this keeps them from creeping back inline.
+    #[test]
+    fn request_future_stays_small() {
+        let proxy = Proxy::new();
+        let key: PortKey = ("127.0.0.1".into(), 1);
+        let mut req = Request::new(super::super::respond::empty());
+        *req.uri_mut() = Uri::from_static("/");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        let send = pool::send(addr, req);
+        let handle_size = {
+            // A request with an `Incoming` body cannot be built outside hyper; the future's
+            // type is the same whatever the request, so its size is read from the type.
+            fn size_of_handle<'a, F: std::future::Future + 'a>(
+                _: impl FnOnce(&'a Proxy, &'a PortKey) -> Option<F>,
+            ) -> usize {
+                std::mem::size_of::<F>()
+            }
+            size_of_handle(|p: &Proxy, k: &PortKey| {
+                None::<Request<Incoming>>.map(|r| p.handle(k, "http", r))
+            })
+        };
+        eprintln!(
+            "future sizes: handle {handle_size}, pool::send {}",
+            future_size(&send)
+        );
+        // Bounds for the test profile, with a margin (release builds lay futures out smaller):
+        // before the rare paths were boxed, the request future was over 5 KB.
+        assert!(
+            handle_size <= 4096,
+            "the request future is {handle_size} bytes"
+        );
+        assert!(
+            future_size(&send) <= 1536,
+            "pool::send is {} bytes",
+            future_size(&send)
+        );
+        let _ = (&proxy, &key);
     }
 }

@@ -5,7 +5,8 @@
 use crate::stats::Series;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 /// How many recent requests are kept.
 pub const CAPACITY: usize = 256;
@@ -46,6 +47,22 @@ pub struct RequestRecord {
     pub pod: String,
 }
 
+/// Wall-clock milliseconds of a monotonic instant, from one reading of both clocks taken at
+/// the first request. The request path has just read the monotonic clock for its latency, so
+/// this spares it a second clock read; a wall clock stepped while gwsim runs shifts the log's
+/// times by that step, which the dashboards can live with.
+fn unix_ms(at: Instant) -> u64 {
+    static BASE: OnceLock<(Instant, u64)> = OnceLock::new();
+    let (base, base_ms) = *BASE.get_or_init(|| {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        (Instant::now(), ms)
+    });
+    let since = u64::try_from(at.saturating_duration_since(base).as_millis()).unwrap_or(0);
+    base_ms.saturating_add(since)
+}
+
 /// The ring.
 #[derive(Debug)]
 pub struct RequestLog {
@@ -73,7 +90,14 @@ pub struct Seen<'a> {
 impl RequestLog {
     /// Records a finished request; drops it if its slot is being read. The slot's strings
     /// are overwritten in place, so once the ring has gone round a request allocates nothing.
-    pub fn record(&self, seen: &Seen<'_>, status: u16, latency_us: u64, series: &Arc<Series>) {
+    pub fn record(
+        &self,
+        seen: &Seen<'_>,
+        status: u16,
+        latency_us: u64,
+        series: &Arc<Series>,
+        at: Instant,
+    ) {
         let seq = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let index = usize::try_from(seq % CAPACITY as u64).unwrap_or(0);
         let Some(slot) = self.slots.get(index) else {
@@ -82,10 +106,7 @@ impl RequestLog {
         let Ok(mut guard) = slot.try_lock() else {
             return;
         };
-        let unix_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
+        let unix_ms = unix_ms(at);
         match guard.as_mut() {
             Some(s) => {
                 s.seq = seq;
@@ -176,7 +197,7 @@ mod tests {
                 host: "h",
                 path: &path,
             };
-            log.record(&seen, 200, 5, &series);
+            log.record(&seen, 200, 5, &series, Instant::now());
         }
         let all = log.since(0);
         assert_eq!(all.len(), CAPACITY);

@@ -4,10 +4,64 @@
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
-use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full};
+use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-/// The body type of every proxied or synthetic response.
-pub type Body = BoxBody<Bytes, hyper::Error>;
+/// The body of every forwarded request and every response. An enum rather than a boxed
+/// trait object: each request's two bodies (the client's stream going up, the pod's coming
+/// back) would otherwise cost two allocations per request on the hot path.
+pub enum Body {
+    Empty,
+    /// Bytes not yet sent; `None` once they have been (or when there were none).
+    Full(Option<Bytes>),
+    /// A stream from a client or a pod, passed through.
+    Incoming(Incoming),
+    /// A pod's stream whose connection goes back to the pool at its end.
+    Pooled(super::pool::PooledBody),
+}
+
+impl From<Incoming> for Body {
+    fn from(body: Incoming) -> Body {
+        Body::Incoming(body)
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            Body::Empty => Poll::Ready(None),
+            Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::Incoming(body) => Pin::new(body).poll_frame(cx),
+            Body::Pooled(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Empty | Body::Full(None) => true,
+            Body::Full(Some(_)) => false,
+            Body::Incoming(body) => body.is_end_stream(),
+            Body::Pooled(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Empty | Body::Full(None) => SizeHint::with_exact(0),
+            Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Body::Incoming(body) => body.size_hint(),
+            Body::Pooled(body) => body.size_hint(),
+        }
+    }
+}
 
 /// The header that says why gwsim answered itself.
 pub const REASON_HEADER: &str = "x-gwsim-reason";
@@ -70,12 +124,11 @@ pub fn synthetic(kind: Synthetic, detail: &str) -> Response<Body> {
 
 /// A body from bytes.
 pub fn full(text: impl Into<Bytes>) -> Body {
-    Full::new(text.into())
-        .map_err(|never| match never {})
-        .boxed()
+    let bytes: Bytes = text.into();
+    Body::Full((!bytes.is_empty()).then_some(bytes))
 }
 
 /// An empty body.
 pub fn empty() -> Body {
-    Empty::new().map_err(|never| match never {}).boxed()
+    Body::Empty
 }

@@ -5,7 +5,7 @@ use super::respond::{full, synthetic, Body, Synthetic};
 use super::table::{Endpoint, MirrorTarget};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioIo;
@@ -89,7 +89,7 @@ pub async fn buffer(body: Body) -> Result<Bytes, String> {
 
 /// A buffered body as the proxy's body type.
 pub fn body_of(bytes: Bytes) -> Body {
-    Full::new(bytes).map_err(|never| match never {}).boxed()
+    super::respond::full(bytes)
 }
 
 /// Whether an HTTP/1.1 request asks to switch protocols (`Connection: upgrade` + `Upgrade`).
@@ -142,7 +142,7 @@ pub async fn upgrade(
             }
         });
     }
-    resp.map(|b| b.boxed())
+    resp.map(Body::Incoming)
 }
 
 #[cfg(test)]
