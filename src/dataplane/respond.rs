@@ -132,3 +132,40 @@ pub fn full(text: impl Into<Bytes>) -> Body {
 pub fn empty() -> Body {
     Body::Empty
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn bytes_and_empty_bodies_say_their_size_and_end() {
+        let body = full("hello");
+        assert_eq!(body.size_hint().exact(), Some(5));
+        assert!(!body.is_end_stream());
+        let collected = body.collect().await.expect("no error").to_bytes();
+        assert_eq!(&collected[..], b"hello");
+
+        for nothing in [full(""), empty()] {
+            assert!(nothing.is_end_stream());
+            assert_eq!(nothing.size_hint().exact(), Some(0));
+            let collected = nothing.collect().await.expect("no error").to_bytes();
+            assert!(collected.is_empty());
+        }
+    }
+
+    #[test]
+    fn synthetic_answers_name_their_reason() {
+        let resp = synthetic(Synthetic::NoEndpoint, "v2 has no ready endpoint");
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            resp.headers().get(REASON_HEADER).map(|v| v.as_bytes()),
+            Some(&b"no-ready-endpoint"[..])
+        );
+        assert_eq!(
+            resp.body().size_hint().exact(),
+            Some("no-ready-endpoint: v2 has no ready endpoint\n".len() as u64)
+        );
+    }
+}
