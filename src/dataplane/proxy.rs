@@ -337,7 +337,7 @@ impl Proxy {
             body: &bytes,
         };
         upstream::mirror(&p.rule.mirrors, p.n, &copy, &self.http1, &self.h2c);
-        *p.req.body_mut() = upstream::body_of(bytes);
+        *p.req.body_mut() = super::respond::full(bytes);
         Ok(())
     }
 }

@@ -87,11 +87,6 @@ pub async fn buffer(body: Body) -> Result<Bytes, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A buffered body as the proxy's body type.
-pub fn body_of(bytes: Bytes) -> Body {
-    super::respond::full(bytes)
-}
-
 /// Whether an HTTP/1.1 request asks to switch protocols (`Connection: upgrade` + `Upgrade`).
 pub fn wants_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(http::header::UPGRADE)
