@@ -548,21 +548,20 @@ fn prepare<'s>(
         .insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme));
     // An upgrade (WebSocket) keeps its Connection and Upgrade headers and gets a
     // connection of its own, which becomes the tunnel once the pod switches protocols.
+    let upgrade = !h2c && upstream::wants_upgrade(&parts.headers);
+    for h in HOP_BY_HOP
+        .iter()
+        .filter(|h| !upgrade || (**h != CONNECTION && **h != UPGRADE))
+    {
+        parts.headers.remove(h);
+    }
     let via = if h2c {
         Via::H2c
-    } else if upstream::wants_upgrade(&parts.headers) {
-        for h in ["keep-alive", "proxy-connection", "transfer-encoding", "te"] {
-            parts.headers.remove(h);
-        }
+    } else if upgrade {
         Via::Upgrade(parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
     } else {
         Via::Pool
     };
-    if !matches!(via, Via::Upgrade(_)) {
-        for h in &HOP_BY_HOP {
-            parts.headers.remove(h);
-        }
-    }
     Routed::Forward(Prepared {
         req: Request::from_parts(parts, Body::Incoming(body)),
         rule,
