@@ -125,7 +125,8 @@ async fn stats_requests_and_view_after_traffic() {
     assert!(requests
         .iter()
         .all(|r| r["rule"] == RULE && r["status"] == 200));
-    let later = json(&h, "/api/requests?since=18").await;
+    let cursor = &requests[17]["seq"];
+    let later = json(&h, &format!("/api/requests?since={cursor}")).await;
     assert_eq!(later.as_array().map(Vec::len), Some(2));
 
     let view = json(&h, "/api/view").await;

@@ -12,14 +12,15 @@
 //! position among the patterns that match.
 
 use super::matcher::host_matches;
+use compact_str::CompactString;
 use foldhash::HashMap;
 
 /// The index of one listener's virtual hosts, by position in its list.
 #[derive(Debug, Default)]
 pub struct HostIndex {
-    exact: HashMap<Box<str>, usize>,
+    exact: HashMap<CompactString, usize>,
     /// `*.example.com` under `.example.com`.
-    suffix: HashMap<Box<str>, usize>,
+    suffix: HashMap<CompactString, usize>,
     /// Bit `n` set: some suffix is `n` bytes long (suffixes of 255 bytes and more share bit 255).
     suffix_lens: [u64; 4],
     /// `*`, the catch-all.

@@ -175,26 +175,25 @@ pub fn normalize_host(raw: &str) -> String {
 /// As [`normalize_host`], borrowing `raw` when it is already normal (the usual case), so
 /// the request path does not allocate for it.
 pub fn normalized_host(raw: &str) -> Cow<'_, str> {
-    let host: Cow<'_, str> = if raw.starts_with('[') {
-        Cow::Owned(
-            raw.split(']')
-                .next()
-                .map(|h| format!("{h}]"))
-                .unwrap_or_default(),
-        )
-    } else {
-        Cow::Borrowed(
-            raw.rsplit_once(':')
-                .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
-                .map(|(h, _)| h)
-                .unwrap_or(raw),
-        )
+    if raw.starts_with('[') {
+        let bracketed = raw.split(']').next().map(|h| format!("{h}]"));
+        return Cow::Owned(bracketed.unwrap_or_default().to_ascii_lowercase());
+    }
+    // Byte scans: every request's host goes through here, and ':' and '.' are ASCII, so
+    // the cut points are always character boundaries.
+    let bytes = raw.as_bytes();
+    let mut end = match bytes.iter().rposition(|b| *b == b':') {
+        Some(colon) if bytes[colon + 1..].iter().all(u8::is_ascii_digit) => colon,
+        _ => bytes.len(),
     };
-    let trimmed_len = host.trim_end_matches('.').len();
-    let lower = !host[..trimmed_len].bytes().any(|b| b.is_ascii_uppercase());
-    match host {
-        Cow::Borrowed(h) if lower => Cow::Borrowed(&h[..trimmed_len]),
-        h => Cow::Owned(h[..trimmed_len].to_ascii_lowercase()),
+    while end > 0 && bytes[end - 1] == b'.' {
+        end -= 1;
+    }
+    let host = &raw[..end];
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
     }
 }
 
@@ -263,6 +262,11 @@ mod tests {
         assert_eq!(normalize_host("[::1]:80"), "[::1]");
         assert_eq!(normalize_host("a.example.com."), "a.example.com");
         assert_eq!(normalize_host("127.0.0.1:18110"), "127.0.0.1");
+        assert_eq!(normalize_host("a.example.com.:80"), "a.example.com");
+        assert_eq!(normalize_host("a.example.com:"), "a.example.com");
+        assert_eq!(normalize_host("a.example.com:x1"), "a.example.com:x1");
+        assert_eq!(normalize_host("[::1]"), "[::1]");
+        assert_eq!(normalize_host("..."), "");
         assert!(matches!(
             normalized_host("a.example.com:80"),
             Cow::Borrowed("a.example.com")

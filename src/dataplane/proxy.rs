@@ -25,8 +25,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Hop-by-hop headers belong to the client connection, not the upstream one. Typed names
-/// spare parsing and validating the strings on every request.
-const HOP_BY_HOP: [HeaderName; 6] = [
+/// spare parsing and validating the strings on every request; a `static`, as a `const` would
+/// build and drop the names at every use.
+static HOP_BY_HOP: [HeaderName; 6] = [
     CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -76,6 +77,8 @@ struct Ctx<'a> {
     host: &'a str,
     /// The `Host` the upstream request carries unless a filter rewrites it.
     host_value: Option<&'a HeaderValue>,
+    /// Whether `host_value` is the request's own `Host` header (not its URI's authority).
+    host_is_header: bool,
     uri: &'a Uri,
     listener_port: u16,
     path: &'a str,
@@ -160,7 +163,18 @@ impl Proxy {
             }
         };
         let host = normalized_host(raw_host);
-        let (resp, series) = match self.route(port, key, scheme, req, &uri, &host, host_value) {
+        let host_is_header = header_host.is_some();
+        let routed = self.route(
+            port,
+            key,
+            scheme,
+            req,
+            &uri,
+            &host,
+            host_value,
+            host_is_header,
+        );
+        let (resp, series) = match routed {
             Routed::Answered(answered) => answered,
             Routed::Forward(prepared) => {
                 let used = prepared.used;
@@ -207,6 +221,7 @@ impl Proxy {
         uri: &Uri,
         host: &str,
         host_value: Option<&HeaderValue>,
+        host_is_header: bool,
     ) -> Routed<'t> {
         let unmatched = |detail: &str| (synthetic(Synthetic::NoRoute, detail), &port.unmatched);
         let picked = port
@@ -251,6 +266,7 @@ impl Proxy {
             scheme,
             host,
             host_value,
+            host_is_header,
             uri,
             listener_port: key.1,
             path,
@@ -393,6 +409,7 @@ fn prepare<'s>(
         path: Cow::Borrowed(ctx.path),
     };
     let mut response_mods: Vec<&HeaderModifier> = Vec::new();
+    let mut headers_modified = false;
     // Read before any filter runs, as a header modifier may change it; only a rule with
     // a CORS filter needs it.
     let origin = rule
@@ -426,7 +443,10 @@ fn prepare<'s>(
                     &series.rule,
                 ));
             }
-            FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
+            FilterIr::RequestHeaderModifier(m) => {
+                filters::modify_headers(req.headers_mut(), m);
+                headers_modified = true;
+            }
             FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
             FilterIr::UrlRewrite(r) => rewritten.apply(r, ctx),
             FilterIr::Cors(c) => {
@@ -488,7 +508,10 @@ fn prepare<'s>(
     };
     for f in &backend.filters {
         match f {
-            FilterIr::RequestHeaderModifier(m) => filters::modify_headers(req.headers_mut(), m),
+            FilterIr::RequestHeaderModifier(m) => {
+                filters::modify_headers(req.headers_mut(), m);
+                headers_modified = true;
+            }
             FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
             FilterIr::UrlRewrite(r) => rewritten.apply(r, ctx),
             FilterIr::Unresolved { reason, .. } => {
@@ -536,8 +559,11 @@ fn prepare<'s>(
     } else {
         http::Version::HTTP_11
     };
+    // The client's own Host header goes up as it came unless a filter touched the headers
+    // (a modifier cannot change the upstream Host; only a rewrite can).
     let host = match &upstream_host {
         Some(rewritten) => HeaderValue::from_str(rewritten).ok(),
+        None if ctx.host_is_header && !headers_modified => None,
         None => ctx.host_value.cloned(),
     };
     if let Some(v) = host {
@@ -548,13 +574,9 @@ fn prepare<'s>(
         .insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.scheme));
     // An upgrade (WebSocket) keeps its Connection and Upgrade headers and gets a
     // connection of its own, which becomes the tunnel once the pod switches protocols.
-    let upgrade = !h2c && upstream::wants_upgrade(&parts.headers);
-    for h in HOP_BY_HOP
-        .iter()
-        .filter(|h| !upgrade || (**h != CONNECTION && **h != UPGRADE))
-    {
-        parts.headers.remove(h);
-    }
+    let hop = HopByHop::of(&parts.headers);
+    let upgrade = !h2c && hop.has(&UPGRADE) && upstream::wants_upgrade(&parts.headers);
+    hop.strip(&mut parts.headers, upgrade);
     let via = if h2c {
         Via::H2c
     } else if upgrade {
@@ -576,6 +598,41 @@ fn prepare<'s>(
         used,
         rule_series: &series.rule,
     })
+}
+
+/// Which hop-by-hop headers a request carries, found in one pass over its names: most
+/// requests carry none, and removing each by name would hash all six every time.
+struct HopByHop([bool; 6]);
+
+impl HopByHop {
+    fn of(headers: &http::HeaderMap) -> HopByHop {
+        let mut present = [false; 6];
+        for name in headers.keys() {
+            if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
+                if let Some(p) = present.get_mut(i) {
+                    *p = true;
+                }
+            }
+        }
+        HopByHop(present)
+    }
+
+    fn has(&self, name: &HeaderName) -> bool {
+        HOP_BY_HOP.iter().zip(self.0).any(|(h, p)| p && h == name)
+    }
+
+    /// Removes them, but `Connection` and `Upgrade` from an upgrade request.
+    fn strip(&self, headers: &mut http::HeaderMap, upgrade: bool) {
+        for (h, _) in HOP_BY_HOP
+            .iter()
+            .zip(self.0)
+            .filter(|(_, present)| *present)
+        {
+            if !(upgrade && (*h == CONNECTION || *h == UPGRADE)) {
+                headers.remove(h);
+            }
+        }
+    }
 }
 
 /// The upstream host and path as the URL rewrites so far leave them.

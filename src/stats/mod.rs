@@ -57,7 +57,7 @@ thread_local! {
 }
 
 /// How many shards each series has: one per CPU this process may use, at most 16.
-fn shard_count() -> usize {
+pub fn shard_count() -> usize {
     static COUNT: OnceLock<usize> = OnceLock::new();
     *COUNT.get_or_init(|| {
         std::thread::available_parallelism()
@@ -71,6 +71,11 @@ fn shard_count() -> usize {
 /// listener worker.
 pub fn set_thread_shard(index: usize) {
     let _ = THREAD_SHARD.try_with(|s| s.set(index));
+}
+
+/// The shard the calling thread writes (0 unless [`set_thread_shard`] chose another).
+pub fn thread_shard() -> usize {
+    THREAD_SHARD.try_with(Cell::get).unwrap_or(0)
 }
 
 /// The counters of one series, split per worker and summed when read.
@@ -93,8 +98,7 @@ impl Series {
     }
 
     fn shard(&self) -> Option<&Shard> {
-        let i = THREAD_SHARD.try_with(Cell::get).unwrap_or(0);
-        self.shards.get(i % self.shards.len().max(1))
+        self.shards.get(thread_shard() % self.shards.len().max(1))
     }
 
     /// Counts one finished request.
