@@ -285,9 +285,11 @@ where
         return;
     };
     if h2 {
-        let _ = http2::Builder::new(TokioExecutor::new())
-            .serve_connection(io, service)
-            .await;
+        // Behind a trait object, so the HTTP/2 server's code is not inlined into the
+        // HTTP/1.1 connection's, which nearly every connection runs.
+        let h2: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
+            Box::pin(http2::Builder::new(TokioExecutor::new()).serve_connection(io, service));
+        let _ = h2.await;
     } else {
         let _ = http1::Builder::new()
             .serve_connection(io, service)

@@ -99,7 +99,10 @@ fn checkin(addr: SocketAddr, sender: SendRequest<Body>) {
 }
 
 /// A copy of `req` to send again if the connection dies under it: only for methods that are
-/// safe to repeat and a request without a body (a body cannot be read twice).
+/// safe to repeat and a request without a body (a body cannot be read twice). Cold: under
+/// load connections are reused long before they idle that long.
+#[cold]
+#[inline(never)]
 fn replay_copy(req: &Request<Body>) -> Option<Box<Request<Body>>> {
     use http::Method;
     use http_body::Body as _;
@@ -117,6 +120,7 @@ fn replay_copy(req: &Request<Body>) -> Option<Box<Request<Body>>> {
 
 /// Whether a request that was written failed because the server closed the connection
 /// before answering (rather than, say, a malformed response).
+#[cold]
 fn closed_before_answer(e: &hyper::Error) -> bool {
     if e.is_incomplete_message() || e.is_canceled() {
         return true;

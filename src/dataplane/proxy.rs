@@ -292,16 +292,7 @@ impl Proxy {
                 Via::Pool => pool::send(p.endpoint.addr, p.req)
                     .await
                     .map_err(|e| e.to_string()),
-                Via::H2c => self
-                    .h2c
-                    .request(p.req)
-                    .await
-                    .map(|r| r.map(Body::Incoming))
-                    .map_err(|e| e.to_string()),
-                // The pod's 101 or refusal is the answer; it is never a pooled exchange.
-                Via::Upgrade(client_side) => {
-                    Ok(Box::pin(upstream::upgrade(p.req, client_side, p.endpoint)).await)
-                }
+                other => self.unpooled(other, p.req, p.endpoint).await,
             }
         };
         let result = match p.backend_timeout_ms {
@@ -327,6 +318,36 @@ impl Proxy {
             filters::cors_headers(c, &o, None, resp.headers_mut());
         }
         resp
+    }
+
+    /// Sends over h2c or as an upgrade: boxed behind a trait object, so neither's code is
+    /// inlined into the pooled HTTP/1.1 path every other request takes.
+    fn unpooled<'a>(
+        &'a self,
+        via: Via,
+        req: Request<Body>,
+        endpoint: &'a Endpoint,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response<Body>, String>> + Send + 'a>,
+    > {
+        match via {
+            Via::H2c => Box::pin(async move {
+                self.h2c
+                    .request(req)
+                    .await
+                    .map(|r| r.map(Body::Incoming))
+                    .map_err(|e| e.to_string())
+            }),
+            // The pod's 101 or refusal is the answer; it is never a pooled exchange.
+            Via::Upgrade(client_side) => {
+                Box::pin(async move { Ok(upstream::upgrade(req, client_side, endpoint).await) })
+            }
+            Via::Pool => Box::pin(async move {
+                pool::send(endpoint.addr, req)
+                    .await
+                    .map_err(|e| e.to_string())
+            }),
+        }
     }
 
     /// Reads the request body once into memory and sends the rule's mirrors their copies;
@@ -396,20 +417,25 @@ enum Via {
     Upgrade(Option<hyper::upgrade::OnUpgrade>),
 }
 
-/// Runs the rule's filters, draws a backend and an endpoint, and builds the upstream request
-/// (no I/O). A filter or a missing backend may answer the request itself.
-fn prepare<'s>(
+/// What the filters have made of the request so far.
+struct Filtered<'s, 'c> {
+    rewritten: Rewritten<'c>,
+    response_mods: Vec<&'s HeaderModifier>,
+    /// Whether a modifier touched the request headers.
+    headers_modified: bool,
+    cors: Option<(&'s Cors, String)>,
+}
+
+/// Runs a rule's filters. Out of line, and only called for a rule that has filters: most
+/// rules have none, and the request path's code stays smaller without them in it.
+#[inline(never)]
+fn rule_filters<'s>(
     rule: &'s Rule,
     series: &'s EntrySeries,
     ctx: &Ctx<'_>,
-    mut req: Request<Incoming>,
-) -> Routed<'s> {
-    let mut rewritten = Rewritten {
-        host: None,
-        path: Cow::Borrowed(ctx.path),
-    };
-    let mut response_mods: Vec<&HeaderModifier> = Vec::new();
-    let mut headers_modified = false;
+    req: &mut Request<Incoming>,
+    done: &mut Filtered<'s, '_>,
+) -> Option<Tagged<'s>> {
     // Read before any filter runs, as a header modifier may change it; only a rule with
     // a CORS filter needs it.
     let origin = rule
@@ -423,7 +449,6 @@ fn prepare<'s>(
                 .map(str::to_string)
         })
         .flatten();
-    let mut cors: Option<(&Cors, String)> = None;
     for f in &rule.filters {
         match f {
             FilterIr::RequestRedirect(r) => {
@@ -435,20 +460,17 @@ fn prepare<'s>(
                     query: ctx.query,
                     matched_prefix: ctx.matched_prefix,
                 };
-                return Routed::Answered((filters::redirect(r, &src), &series.rule));
+                return Some((filters::redirect(r, &src), &series.rule));
             }
             FilterIr::Unresolved { reason, .. } => {
-                return Routed::Answered((
-                    synthetic(Synthetic::UnresolvedFilter, reason),
-                    &series.rule,
-                ));
+                return Some((synthetic(Synthetic::UnresolvedFilter, reason), &series.rule));
             }
             FilterIr::RequestHeaderModifier(m) => {
                 filters::modify_headers(req.headers_mut(), m);
-                headers_modified = true;
+                done.headers_modified = true;
             }
-            FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
-            FilterIr::UrlRewrite(r) => rewritten.apply(r, ctx),
+            FilterIr::ResponseHeaderModifier(m) => done.response_mods.push(m),
+            FilterIr::UrlRewrite(r) => done.rewritten.apply(r, ctx),
             FilterIr::Cors(c) => {
                 let allowed = origin
                     .as_deref()
@@ -465,13 +487,64 @@ fn prepare<'s>(
                         let asked = filters::CorsAsked::of(req.headers());
                         filters::cors_headers(c, o, Some(&asked), resp.headers_mut());
                     }
-                    return Routed::Answered((resp, &series.rule));
+                    return Some((resp, &series.rule));
                 }
                 if let Some(o) = allowed {
-                    cors = Some((c, o.to_string()));
+                    done.cors = Some((c, o.to_string()));
                 }
             }
             FilterIr::RequestMirror(_) => {}
+        }
+    }
+    None
+}
+
+/// Runs a backend's own filters (out of line, as [`rule_filters`]); `Some` is an answer
+/// that ends the request.
+#[inline(never)]
+fn backend_filters<'s>(
+    filters_of_backend: &'s [FilterIr],
+    ctx: &Ctx<'_>,
+    req: &mut Request<Incoming>,
+    done: &mut Filtered<'s, '_>,
+) -> Option<Response<Body>> {
+    for f in filters_of_backend {
+        match f {
+            FilterIr::RequestHeaderModifier(m) => {
+                filters::modify_headers(req.headers_mut(), m);
+                done.headers_modified = true;
+            }
+            FilterIr::ResponseHeaderModifier(m) => done.response_mods.push(m),
+            FilterIr::UrlRewrite(r) => done.rewritten.apply(r, ctx),
+            FilterIr::Unresolved { reason, .. } => {
+                return Some(synthetic(Synthetic::UnresolvedFilter, reason));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Runs the rule's filters, draws a backend and an endpoint, and builds the upstream request
+/// (no I/O). A filter or a missing backend may answer the request itself.
+fn prepare<'s>(
+    rule: &'s Rule,
+    series: &'s EntrySeries,
+    ctx: &Ctx<'_>,
+    mut req: Request<Incoming>,
+) -> Routed<'s> {
+    let mut done = Filtered {
+        rewritten: Rewritten {
+            host: None,
+            path: Cow::Borrowed(ctx.path),
+        },
+        response_mods: Vec::new(),
+        headers_modified: false,
+        cors: None,
+    };
+    if !rule.filters.is_empty() {
+        if let Some(answer) = rule_filters(rule, series, ctx, &mut req, &mut done) {
+            return Routed::Answered(answer);
         }
     }
     let n = rule.counter.fetch_add(1, Ordering::Relaxed);
@@ -506,29 +579,23 @@ fn prepare<'s>(
         let detail = format!("{} has no ready endpoint", backend.name);
         return Routed::Answered((synthetic(Synthetic::NoEndpoint, &detail), backend_series));
     };
-    for f in &backend.filters {
-        match f {
-            FilterIr::RequestHeaderModifier(m) => {
-                filters::modify_headers(req.headers_mut(), m);
-                headers_modified = true;
-            }
-            FilterIr::ResponseHeaderModifier(m) => response_mods.push(m),
-            FilterIr::UrlRewrite(r) => rewritten.apply(r, ctx),
-            FilterIr::Unresolved { reason, .. } => {
-                return Routed::Answered((
-                    synthetic(Synthetic::UnresolvedFilter, reason),
-                    backend_series,
-                ));
-            }
-            _ => {}
+    if !backend.filters.is_empty() {
+        if let Some(resp) = backend_filters(&backend.filters, ctx, &mut req, &mut done) {
+            return Routed::Answered((resp, backend_series));
         }
     }
     // Unless a filter rewrote the path, the request's own path and query go upstream as
     // they came (a reference-counted copy, not a new string).
-    let Rewritten {
-        host: upstream_host,
-        path: upstream_path,
-    } = rewritten;
+    let Filtered {
+        rewritten:
+            Rewritten {
+                host: upstream_host,
+                path: upstream_path,
+            },
+        response_mods,
+        headers_modified,
+        cors,
+    } = done;
     let path_and_query = match (&upstream_path, ctx.uri.path_and_query()) {
         (Cow::Borrowed(_), Some(pq)) if pq.as_str().starts_with('/') => {
             PathAndQuery::Kept(pq.clone())

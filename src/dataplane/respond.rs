@@ -109,7 +109,11 @@ impl Synthetic {
     }
 }
 
-/// A synthetic response with a one-line text body.
+/// A synthetic response with a one-line text body. Cold and out of line: the request path's
+/// error exits all call it, and inlined at each they would spread its code through the
+/// forwarding path's.
+#[cold]
+#[inline(never)]
 pub fn synthetic(kind: Synthetic, detail: &str) -> Response<Body> {
     let mut resp = Response::new(full(format!("{}: {detail}\n", kind.reason())));
     *resp.status_mut() = kind.status();
