@@ -2,7 +2,7 @@
 # benches/run.sh — gwsim's benchmarks (see BENCHMARKS.md). Loopback only; every load is
 # bounded in time; only processes started here are stopped.
 #
-#   benches/run.sh [all|compare|floor|reload|startup|scale|pool|smoke]      (default: all)
+#   benches/run.sh [all|compare|floor|profile|reload|startup|scale|pool|smoke]  (default: all)
 #
 #   compare  gwsim side by side with nginx, haproxy and Envoy in front of the same nginx
 #            origins, interleaved in one run (../shared/bench/compare.sh with EXTRA_PROXY);
@@ -12,6 +12,9 @@
 #            built on) interleaved, c100 and split, shared and pinned: separates what the design
 #            costs on this machine from gwsim's own per-request work (benches/floor.py);
 #            knobs: REPS (3) DURATION (5s) MODES LOADS
+#   profile  instructions and simulated cache misses per request in user space, gwsim and the
+#            floor, counted by callgrind (no hardware counters needed; benches/callgrind.sh);
+#            not part of `all`, a diagnosis
 #   reload   file write → new route answering, EDITS (200) edits under steady traffic
 #   startup  `gwsim up` on the sample → first routed 200, STARTS (10) starts, peak RSS
 #   scale    100 / 1,000 / 10,000 generated HTTPRoutes: reconcile, memory, lookup (cargo bench)
@@ -67,13 +70,30 @@ compare() {
     bash "$SHARED/compare.sh"
 }
 
+FLOOR_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}/hyper-floor
+build_floor() {
+  log "building benches/hyper-floor (release)"
+  cargo build --release --quiet --locked --manifest-path "$HERE/hyper-floor/Cargo.toml" --target-dir "$FLOOR_TARGET"
+}
+
 floor() {
   setup
-  local man=$BENCH_DIR/gwsim-manifests floor_target=${CARGO_TARGET_DIR:-$ROOT/target}/hyper-floor
+  local man=$BENCH_DIR/gwsim-manifests
   rm -rf "$man"; bash "$HERE/manifests.sh" "$man" "$GWSIM_PORT"
-  log "building benches/hyper-floor (release)"
-  cargo build --release --quiet --locked --manifest-path "$HERE/hyper-floor/Cargo.toml" --target-dir "$floor_target"
-  python3 "$HERE/floor.py" "$BIN" "$floor_target/release/hyper-floor" "$man" "$OUT_ROOT/floor" | tee "$OUT_ROOT/floor.md"
+  build_floor
+  python3 "$HERE/floor.py" "$BIN" "$FLOOR_TARGET/release/hyper-floor" "$man" "$OUT_ROOT/floor" | tee "$OUT_ROOT/floor.md"
+}
+
+profile() {
+  setup
+  if ! command -v valgrind >/dev/null; then
+    if [[ $(id -u) != 0 ]]; then echo "run.sh: profile needs valgrind (apt-get install valgrind)" >&2; exit 1; fi
+    apt-get install -y -qq valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
+  fi
+  local man=$BENCH_DIR/gwsim-manifests
+  rm -rf "$man"; bash "$HERE/manifests.sh" "$man" "$GWSIM_PORT"
+  build_floor
+  bash "$HERE/callgrind.sh" "$BIN" "$FLOOR_TARGET/release/hyper-floor" "$man" "$GWSIM_PORT" "$OUT_ROOT/profile" | tee "$OUT_ROOT/profile.md"
 }
 
 reload() { python3 "$HERE/probe.py" reload "$BIN" "$OUT_ROOT/reload" "${EDITS:-200}" | tee "$OUT_ROOT/reload.md"; }
@@ -136,6 +156,7 @@ case $what in
   scale) scale ;;
   pool) build; pool ;;
   floor) build; floor ;;
+  profile) build; profile ;;
   all) build; compare; floor; reload; startup; pool; scale ;;
   smoke)
     build
@@ -151,6 +172,6 @@ case $what in
     if command -v wrk >/dev/null && [[ -x /usr/sbin/nginx ]]; then POOL_DURATION=4s pool; else log "smoke: skipping pool (needs wrk and nginx)"; fi
     SCALE_SIZES=100,1000 SCALE_LOOKUPS=20000 scale
     ;;
-  *) sed -n '2,26p' "$0"; exit 2 ;;
+  *) sed -n '2,29p' "$0"; exit 2 ;;
 esac
 log "results in $OUT_ROOT"

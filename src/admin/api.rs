@@ -187,7 +187,7 @@ pub(super) async fn events(State(s): State<AdminState>, Query(q): Query<Since>) 
 }
 
 /// `GET /api/requests?since=N`: the most recent requests, oldest first, with the rule that
-/// matched each.
+/// matched each; `N` is the `seq` of the last request the caller has seen.
 pub(super) async fn requests(State(s): State<AdminState>, Query(q): Query<Since>) -> Json<Value> {
     Json(serde_json::to_value(s.handle.requests().since(q.since)).unwrap_or_default())
 }
