@@ -102,10 +102,13 @@ impl Ring {
     fn next_seq(&self, index: u64, at: Instant) -> u64 {
         let micros = u64::try_from(at.saturating_duration_since(base().0).as_micros())
             .unwrap_or(u64::MAX / MAX_RINGS - 1);
-        let wanted = (micros + 1) * MAX_RINGS + index;
+        let wanted = micros
+            .saturating_add(1)
+            .saturating_mul(MAX_RINGS)
+            .saturating_add(index);
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
-            let seq = wanted.max(last + MAX_RINGS);
+            let seq = wanted.max(last.saturating_add(MAX_RINGS));
             match self
                 .last
                 .compare_exchange_weak(last, seq, Ordering::Relaxed, Ordering::Relaxed)
