@@ -321,7 +321,8 @@ impl Proxy {
     }
 
     /// Sends over h2c or as an upgrade: boxed behind a trait object, so neither's code is
-    /// inlined into the pooled HTTP/1.1 path every other request takes.
+    /// inlined into the pooled HTTP/1.1 path every other request takes (`exchange` sends
+    /// pooled requests itself; one given here goes the same way).
     fn unpooled<'a>(
         &'a self,
         via: Via,
@@ -364,9 +365,7 @@ impl Proxy {
         // The mirrors get the request as the pod does, less what only the pod's copy carries.
         let mut headers = p.req.headers().clone();
         headers.remove(X_FORWARDED_PROTO);
-        for h in &HOP_BY_HOP {
-            headers.remove(h);
-        }
+        HopByHop::of(&headers).strip(&mut headers, false);
         let copy = upstream::MirrorCopy {
             method: p.req.method(),
             path_and_query: p.path_and_query.as_str(),
