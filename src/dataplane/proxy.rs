@@ -292,7 +292,7 @@ impl Proxy {
                 Via::Pool => pool::send(p.endpoint.addr, p.req)
                     .await
                     .map_err(|e| e.to_string()),
-                other => self.unpooled(other, p.req, p.endpoint).await,
+                Via::Unpooled(way) => self.unpooled(way, p.req, p.endpoint).await,
             }
         };
         let result = match p.backend_timeout_ms {
@@ -321,18 +321,17 @@ impl Proxy {
     }
 
     /// Sends over h2c or as an upgrade: boxed behind a trait object, so neither's code is
-    /// inlined into the pooled HTTP/1.1 path every other request takes (`exchange` sends
-    /// pooled requests itself; one given here goes the same way).
+    /// inlined into the pooled HTTP/1.1 path every other request takes.
     fn unpooled<'a>(
         &'a self,
-        via: Via,
+        way: Unpooled,
         req: Request<Body>,
         endpoint: &'a Endpoint,
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Response<Body>, String>> + Send + 'a>,
     > {
-        match via {
-            Via::H2c => Box::pin(async move {
+        match way {
+            Unpooled::H2c => Box::pin(async move {
                 self.h2c
                     .request(req)
                     .await
@@ -340,14 +339,9 @@ impl Proxy {
                     .map_err(|e| e.to_string())
             }),
             // The pod's 101 or refusal is the answer; it is never a pooled exchange.
-            Via::Upgrade(client_side) => {
+            Unpooled::Upgrade(client_side) => {
                 Box::pin(async move { Ok(upstream::upgrade(req, client_side, endpoint).await) })
             }
-            Via::Pool => Box::pin(async move {
-                pool::send(endpoint.addr, req)
-                    .await
-                    .map_err(|e| e.to_string())
-            }),
         }
     }
 
@@ -410,6 +404,11 @@ struct Prepared<'t> {
 enum Via {
     /// A pooled HTTP/1.1 connection of this worker.
     Pool,
+    Unpooled(Unpooled),
+}
+
+/// The ways a request goes to its pod without the pool.
+enum Unpooled {
     H2c,
     /// A connection of its own that becomes a tunnel when the pod switches protocols; with
     /// the client side's pending upgrade.
@@ -423,6 +422,28 @@ struct Filtered<'s, 'c> {
     /// Whether a modifier touched the request headers.
     headers_modified: bool,
     cors: Option<(&'s Cors, String)>,
+}
+
+impl<'s> Filtered<'s, '_> {
+    /// Applies one of the filters rules and backends share (header modifiers, URL rewrite);
+    /// `false` for any other.
+    fn apply_modifier(
+        &mut self,
+        f: &'s FilterIr,
+        ctx: &Ctx<'_>,
+        req: &mut Request<Incoming>,
+    ) -> bool {
+        match f {
+            FilterIr::RequestHeaderModifier(m) => {
+                filters::modify_headers(req.headers_mut(), m);
+                self.headers_modified = true;
+            }
+            FilterIr::ResponseHeaderModifier(m) => self.response_mods.push(m),
+            FilterIr::UrlRewrite(r) => self.rewritten.apply(r, ctx),
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// Runs a rule's filters. Out of line, and only called for a rule that has filters: most
@@ -464,12 +485,11 @@ fn rule_filters<'s>(
             FilterIr::Unresolved { reason, .. } => {
                 return Some((synthetic(Synthetic::UnresolvedFilter, reason), &series.rule));
             }
-            FilterIr::RequestHeaderModifier(m) => {
-                filters::modify_headers(req.headers_mut(), m);
-                done.headers_modified = true;
+            FilterIr::RequestHeaderModifier(_)
+            | FilterIr::ResponseHeaderModifier(_)
+            | FilterIr::UrlRewrite(_) => {
+                done.apply_modifier(f, ctx, req);
             }
-            FilterIr::ResponseHeaderModifier(m) => done.response_mods.push(m),
-            FilterIr::UrlRewrite(r) => done.rewritten.apply(r, ctx),
             FilterIr::Cors(c) => {
                 let allowed = origin
                     .as_deref()
@@ -508,17 +528,11 @@ fn backend_filters<'s>(
     done: &mut Filtered<'s, '_>,
 ) -> Option<Response<Body>> {
     for f in filters_of_backend {
-        match f {
-            FilterIr::RequestHeaderModifier(m) => {
-                filters::modify_headers(req.headers_mut(), m);
-                done.headers_modified = true;
-            }
-            FilterIr::ResponseHeaderModifier(m) => done.response_mods.push(m),
-            FilterIr::UrlRewrite(r) => done.rewritten.apply(r, ctx),
-            FilterIr::Unresolved { reason, .. } => {
-                return Some(synthetic(Synthetic::UnresolvedFilter, reason));
-            }
-            _ => {}
+        if done.apply_modifier(f, ctx, req) {
+            continue;
+        }
+        if let FilterIr::Unresolved { reason, .. } = f {
+            return Some(synthetic(Synthetic::UnresolvedFilter, reason));
         }
     }
     None
@@ -644,9 +658,10 @@ fn prepare<'s>(
     let upgrade = !h2c && hop.has(&UPGRADE) && upstream::wants_upgrade(&parts.headers);
     hop.strip(&mut parts.headers, upgrade);
     let via = if h2c {
-        Via::H2c
+        Via::Unpooled(Unpooled::H2c)
     } else if upgrade {
-        Via::Upgrade(parts.extensions.remove::<hyper::upgrade::OnUpgrade>())
+        let client_side = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
+        Via::Unpooled(Unpooled::Upgrade(client_side))
     } else {
         Via::Pool
     };
