@@ -5,6 +5,7 @@ use super::Diagnostic;
 use crate::model::{Body, Kind, Object, ObjectKey, Origin};
 use crate::yaml::{self, Document, Spans, Value, YamlError};
 use serde::de::DeserializeOwned;
+use std::cell::OnceCell;
 
 /// What decoding one file produced.
 #[derive(Debug, Default)]
@@ -53,9 +54,16 @@ fn decode_document(file: &str, doc: &Document<'_>, default_ns: &str, out: &mut D
     if value.is_null() {
         return;
     }
-    let spans = Spans::build(doc.text);
+    // Positions of fields are only needed for diagnostics, so the position index is built the
+    // first time one is asked for; the object's own line usually comes from its first line.
+    let spans = OnceCell::new();
     let at = |path: &str| -> (Option<usize>, Option<usize>) {
-        match spans.locate(path) {
+        let root = path.is_empty().then(|| Spans::root_position(doc.text));
+        let found = match root.flatten() {
+            Some(pos) => Some(pos),
+            None => spans.get_or_init(|| Spans::build(doc.text)).locate(path),
+        };
+        match found {
             Some((l, c)) => (Some(l + doc.first_line - 1), Some(c)),
             None => (Some(doc.first_line), None),
         }

@@ -30,7 +30,8 @@ pub struct SeriesKey {
 }
 
 /// Status codes counted in each worker's own shard; any other code goes to the shared
-/// per-code table, which is large (500 counters) and so is not copied per worker.
+/// per-code table, which is large (500 counters), so it is neither copied per worker nor
+/// allocated before a series first sees such a code.
 const HOT_CODES: [u16; 14] = [
     200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 500, 502, 503, 504,
 ];
@@ -84,8 +85,9 @@ pub struct Series {
     pub key: SeriesKey,
     shards: Box<[Shard]>,
     /// Index `code - 100` for codes 100..=599 not in [`HOT_CODES`]; out-of-range codes
-    /// count at 0.
-    codes: Box<[AtomicU64]>,
+    /// count at 0. Most series never see such a code, and a table of tens of thousands of
+    /// routes has tens of thousands of series.
+    codes: OnceLock<Box<[AtomicU64]>>,
 }
 
 impl Series {
@@ -93,7 +95,7 @@ impl Series {
         Series {
             key,
             shards: (0..shard_count()).map(|_| Shard::default()).collect(),
-            codes: (0..500).map(|_| AtomicU64::new(0)).collect(),
+            codes: OnceLock::new(),
         }
     }
 
@@ -116,7 +118,10 @@ impl Series {
                     .checked_sub(100)
                     .filter(|i| *i < 500)
                     .unwrap_or(0);
-                if let Some(c) = self.codes.get(slot) {
+                let codes = self
+                    .codes
+                    .get_or_init(|| (0..500).map(|_| AtomicU64::new(0)).collect());
+                if let Some(c) = codes.get(slot) {
                     c.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -142,7 +147,9 @@ impl Series {
     pub fn codes(&self) -> BTreeMap<u16, u64> {
         let mut out: BTreeMap<u16, u64> = self
             .codes
-            .iter()
+            .get()
+            .into_iter()
+            .flat_map(|codes| codes.iter())
             .enumerate()
             .filter_map(|(i, c)| {
                 let n = c.load(Ordering::Relaxed);
@@ -190,7 +197,7 @@ impl Series {
                 c.store(0, Ordering::Relaxed);
             }
         }
-        for c in self.codes.iter() {
+        for c in self.codes.get().into_iter().flat_map(|codes| codes.iter()) {
             c.store(0, Ordering::Relaxed);
         }
     }

@@ -22,6 +22,20 @@ impl Spans {
         }
     }
 
+    /// Where a document's root node starts, when that is plain from its first line: a
+    /// block mapping (or plain scalar) whose first key begins with a letter or digit. Gives
+    /// what [`Spans::build`] would give for `""`, without parsing the document; `None` for
+    /// anything else (flow style, tags, anchors, quoted or complex keys, sequences).
+    pub fn root_position(text: &str) -> Option<(usize, usize)> {
+        let (line, content) = (1usize..).zip(text.lines()).find(|(_, l)| {
+            let t = l.trim_start_matches(' ');
+            !t.is_empty() && !t.starts_with('#')
+        })?;
+        let indent = content.len() - content.trim_start_matches(' ').len();
+        let first = content.as_bytes().get(indent)?;
+        first.is_ascii_alphanumeric().then_some((line, indent + 1))
+    }
+
     /// The position of `path`, or of its closest indexed ancestor.
     pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
         let mut candidate = path;

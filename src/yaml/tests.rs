@@ -23,6 +23,54 @@ fn spans_locate_nested_fields() {
     assert_eq!(spans.locate("spec.listeners[1].nope"), Some((6, 5)));
 }
 
+/// The shortcut for a document's root position agrees with the full index wherever it
+/// answers, on hand-made edge cases and on every manifest in the repository.
+#[test]
+fn root_position_agrees_with_the_index() {
+    let mut texts: Vec<String> = [
+        "kind: Gateway\n",
+        "\n# c\n  # indented comment\n\napiVersion: v1\nkind: Service\n",
+        "  apiVersion: v1\n  kind: Service\n",
+        "{apiVersion: v1, kind: Service}\n",
+        "\"apiVersion\": v1\n",
+        "- a\n- b\n",
+        "!!map\napiVersion: v1\n",
+        "&anchor\napiVersion: v1\n",
+        "just a scalar\n",
+        "42\n",
+        "? complex\n: key\n",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("samples"), root.join("tests")];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.extend(split_documents(&text).iter().map(|d| d.text.to_string()));
+                }
+            }
+        }
+    }
+    assert!(texts.len() > 100, "only {} documents found", texts.len());
+    let mut answered = 0;
+    for text in &texts {
+        if let Some(fast) = Spans::root_position(text) {
+            answered += 1;
+            assert_eq!(Some(fast), Spans::build(text).locate(""), "{text}");
+        }
+    }
+    assert!(answered > texts.len() / 2, "{answered} of {}", texts.len());
+}
+
 #[derive(serde::Deserialize, Debug)]
 #[allow(dead_code)]
 struct Probe {
