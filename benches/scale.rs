@@ -84,8 +84,8 @@ const BATCH: usize = 32;
 /// Distinct request hosts in the "resident" measurement (~130 KB of strings).
 const RESIDENT_HOSTS: usize = 4096;
 
-/// Timed passes over the lookup hosts per size; the pass with the median p99 is reported.
-const PASSES: usize = 5;
+/// Timed passes over the lookup hosts, each timing every size; medians are reported.
+const PASSES: usize = 9;
 
 /// Per-lookup time, p50 and p99 over batches of [`BATCH`] consecutive lookups (each batch's
 /// time divided by its size), and the number of hits.
@@ -116,6 +116,81 @@ fn time_each<S: AsRef<str>>(hosts: &[S], find: impl Fn(&str) -> bool) -> (f64, f
     (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
+/// One size's routing table and the request hosts looked up in it.
+struct Built {
+    n: usize,
+    table: table::RouteTable,
+    hosts: Vec<String>,
+    /// Load + reconcile, table compile, RSS growth.
+    build: (Duration, Duration, u64),
+}
+
+fn build(n: usize, lookups: usize) -> Option<Built> {
+    let dir = tempfile::tempdir().ok()?;
+    std::fs::write(dir.path().join("scale.yaml"), manifests(n)).ok()?;
+    let rss_before = rss_kb();
+    let started = Instant::now();
+    let mut history = History::default();
+    let pass = gwsim::pipeline::run(
+        dir.path(),
+        &gwsim::pipeline::Options::default(),
+        None,
+        &mut history,
+        "2026-01-01T00:00:00Z",
+    );
+    let reconcile = started.elapsed();
+    let started = Instant::now();
+    let resolve = |e: &EndpointIr| match e {
+        EndpointIr::Address { ip, port, .. } => {
+            let addr = SocketAddr::new(ip.parse().ok()?, *port);
+            Some(Endpoint {
+                addr,
+                pod: addr.to_string(),
+            })
+        }
+        EndpointIr::Pod { .. } => None,
+    };
+    let table = table::compile(
+        &pass.translation.routing,
+        1,
+        &Counters::default(),
+        &Registry::default(),
+        &resolve,
+    );
+    let compile = started.elapsed();
+    let rss_growth = rss_kb().saturating_sub(rss_before);
+    // A mix of exact hits, wildcard hits and misses, spread over the whole range.
+    let hosts: Vec<String> = (0..lookups)
+        .map(|k| {
+            let i = (k * 7919) % n.max(1);
+            match k % 4 {
+                0 | 1 => format!("h{}.example.com", i - i % 10 + 1),
+                2 => format!("a.w{}.example.com", i - i % 10),
+                _ => format!("miss{k}.example.org"),
+            }
+        })
+        .collect();
+    Some(Built {
+        n,
+        table,
+        hosts,
+        build: (reconcile, compile, rss_growth),
+    })
+}
+
+fn listener(table: &table::RouteTable) -> Option<&Listener> {
+    table
+        .ports
+        .values()
+        .next()
+        .and_then(|p| p.listeners.first())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::var("SCALE_SIZES")
         .unwrap_or_else(|_| "100,1000,10000".into())
@@ -126,95 +201,63 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200_000);
+    let mut built = Vec::new();
+    for n in sizes {
+        let Some(b) = build(n, lookups) else {
+            eprintln!("scale: cannot write the manifests of {n} routes to a temporary folder");
+            return;
+        };
+        built.push(b);
+    }
+    // Every pass times every size, one after the other, so a slow stretch of this machine
+    // touches all sizes alike instead of whichever size it happened to fall on; each
+    // figure is the median over the passes. One whole pass first is not counted: right
+    // after building tables of hundreds of MB the kernel is still busy with that memory.
+    let mut figures: Vec<Vec<[f64; 4]>> = vec![Vec::new(); built.len()];
+    for pass in 0..=PASSES {
+        for (b, out) in built.iter().zip(figures.iter_mut()) {
+            let Some(listener) = listener(&b.table) else {
+                eprintln!("scale: the generated Gateway has no listener");
+                return;
+            };
+            let find = |h: &str| listener.virtual_host(h).is_some();
+            let distinct: Vec<&str> = b.hosts.iter().map(String::as_str).collect();
+            // Every 41st host: 41 leaves the mix of exact hits, wildcard hits and misses as
+            // it is (hosts cycle through the three kinds by position modulo 4), and at
+            // 10,000 routes the set reaches all 1,000 exact targets and 888 of the 1,000
+            // wildcard ones.
+            let resident: Vec<&str> = distinct
+                .iter()
+                .step_by(41)
+                .take(RESIDENT_HOSTS)
+                .copied()
+                .cycle()
+                .take(distinct.len())
+                .collect();
+            // The previous size's pass has just filled the caches with its own table: an
+            // untimed run over this size's hosts first, so each figure is this size's
+            // steady state and not the switch between sizes.
+            let _ = time_batches(&distinct, find);
+            let (p50, p99, _) = time_batches(&distinct, find);
+            let _ = time_batches(&resident, find);
+            let (r50, r99, _) = time_batches(&resident, find);
+            if pass > 0 {
+                out.push([p50, p99, r50, r99]);
+            }
+        }
+    }
     println!("| HTTPRoutes | load + reconcile ms | table compile ms | RSS growth MB | lookup p50 ns | lookup p99 ns | resident hosts p50 ns | resident hosts p99 ns | one-by-one p50 ns | one-by-one p99 ns | linear scan p50 ns | linear scan p99 ns |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for n in sizes {
-        let Ok(dir) = tempfile::tempdir() else {
-            eprintln!("scale: no temporary directory");
+    let mut medians = Vec::new();
+    for (b, passes) in built.iter().zip(&figures) {
+        let Some(listener) = listener(&b.table) else {
             return;
         };
-        if let Err(e) = std::fs::write(dir.path().join("scale.yaml"), manifests(n)) {
-            eprintln!("scale: cannot write the manifests: {e}");
-            return;
-        }
-        let rss_before = rss_kb();
-        let started = Instant::now();
-        let mut history = History::default();
-        let pass = gwsim::pipeline::run(
-            dir.path(),
-            &gwsim::pipeline::Options::default(),
-            None,
-            &mut history,
-            "2026-01-01T00:00:00Z",
-        );
-        let reconcile = started.elapsed();
-        let started = Instant::now();
-        let resolve = |e: &EndpointIr| match e {
-            EndpointIr::Address { ip, port, .. } => {
-                let addr = SocketAddr::new(ip.parse().ok()?, *port);
-                Some(Endpoint {
-                    addr,
-                    pod: addr.to_string(),
-                })
-            }
-            EndpointIr::Pod { .. } => None,
-        };
-        let table = table::compile(
-            &pass.translation.routing,
-            1,
-            &Counters::default(),
-            &Registry::default(),
-            &resolve,
-        );
-        let compile = started.elapsed();
-        let rss_growth = rss_kb().saturating_sub(rss_before);
-        let Some(listener): Option<&Listener> = table
-            .ports
-            .values()
-            .next()
-            .and_then(|p| p.listeners.first())
-        else {
-            eprintln!("scale: the generated Gateway has no listener");
-            return;
-        };
-        // A mix of exact hits, wildcard hits and misses, spread over the whole range.
-        let hosts: Vec<String> = (0..lookups)
-            .map(|k| {
-                let i = (k * 7919) % n.max(1);
-                match k % 4 {
-                    0 | 1 => format!("h{}.example.com", i - i % 10 + 1),
-                    2 => format!("a.w{}.example.com", i - i % 10),
-                    _ => format!("miss{k}.example.org"),
-                }
-            })
-            .collect();
+        let col = |i: usize| median(passes.iter().filter_map(|f| f.get(i).copied()).collect());
+        let [p50, p99, r50, r99] = [col(0), col(1), col(2), col(3)];
+        medians.push((b.n, p99, r99));
         let find = |h: &str| listener.virtual_host(h).is_some();
-        // A warm-up pass, so the first sizes' figures do not include page faults; then
-        // several timed passes, of which the median pass counts: right after building a
-        // table of hundreds of MB the kernel is still busy with that memory (page-table
-        // scans, reclaim) and one pass can catch it.
-        let median_pass = |hosts: &[&str]| {
-            let _ = time_batches(hosts, find);
-            let mut passes: Vec<(f64, f64, usize)> =
-                (0..PASSES).map(|_| time_batches(hosts, find)).collect();
-            passes.sort_by(|a, b| a.1.total_cmp(&b.1));
-            passes[passes.len() / 2]
-        };
-        let distinct: Vec<&str> = hosts.iter().map(String::as_str).collect();
-        let (p50, p99, found) = median_pass(&distinct);
-        // Every 41st host: 41 leaves the mix of exact hits, wildcard hits and misses as it is
-        // (hosts cycle through the three kinds by position modulo 4), and at 10,000 routes
-        // the set reaches all 1,000 exact targets and 888 of the 1,000 wildcard ones.
-        let resident: Vec<&str> = distinct
-            .iter()
-            .step_by(41)
-            .take(RESIDENT_HOSTS)
-            .copied()
-            .cycle()
-            .take(hosts.len())
-            .collect();
-        let (r50, r99, _) = median_pass(&resident);
-        let (e50, e99) = time_each(&hosts, find);
+        let (e50, e99) = time_each(&b.hosts, find);
         let linear = |h: &str| {
             listener
                 .virtual_hosts
@@ -222,18 +265,34 @@ fn main() {
                 .any(|v| host_matches(&v.pattern, h))
         };
         // The linear scan gets fewer lookups at large sizes to stay bounded in time.
-        let few = &hosts[..hosts.len().min(2_000_000 / n.max(1)).max(1000)];
+        let few = &b.hosts[..b.hosts.len().min(2_000_000 / b.n.max(1)).max(1000)];
         let (l50, l99, _) = time_batches(few, linear);
+        let (reconcile, compile, rss_growth) = b.build;
         println!(
-            "| {n} | {:.1} | {:.1} | {:.1} | {p50:.0} | {p99:.0} | {r50:.0} | {r99:.0} | {e50:.0} | {e99:.0} | {l50:.0} | {l99:.0} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {p50:.0} | {p99:.0} | {r50:.0} | {r99:.0} | {e50:.0} | {e99:.0} | {l50:.0} | {l99:.0} |",
+            b.n,
             reconcile.as_secs_f64() * 1e3,
             compile.as_secs_f64() * 1e3,
             rss_growth as f64 / 1024.0,
         );
+        let found = b.hosts.iter().filter(|h| find(h)).count();
         eprintln!(
-            "scale: {n} routes, {} virtual hosts, {found}/{} lookups matched",
+            "scale: {} routes, {} virtual hosts, {found}/{} lookups matched",
+            b.n,
             listener.virtual_hosts.len(),
-            hosts.len()
+            b.hosts.len()
         );
+    }
+    // The target compares the largest size with the smallest, both timed in the same passes.
+    if let (Some(small), Some(large)) = (medians.first(), medians.last()) {
+        if large.0 > small.0 && small.1 > 0.0 && small.2 > 0.0 {
+            println!(
+                "\nlookup p99 at {} routes / at {}: {:.2}× (distinct hosts), {:.2}× (resident hosts)",
+                large.0,
+                small.0,
+                large.1 / small.1,
+                large.2 / small.2
+            );
+        }
     }
 }
