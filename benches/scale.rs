@@ -209,24 +209,15 @@ fn main() {
         };
         built.push(b);
     }
-    // Every pass times every size, one after the other, so a slow stretch of this machine
-    // touches all sizes alike instead of whichever size it happened to fall on; each
-    // figure is the median over the passes. One whole pass first is not counted: right
-    // after building tables of hundreds of MB the kernel is still busy with that memory.
-    let mut figures: Vec<Vec<[f64; 4]>> = vec![Vec::new(); built.len()];
-    for pass in 0..=PASSES {
-        for (b, out) in built.iter().zip(figures.iter_mut()) {
-            let Some(listener) = listener(&b.table) else {
-                eprintln!("scale: the generated Gateway has no listener");
-                return;
-            };
-            let find = |h: &str| listener.virtual_host(h).is_some();
+    // Each size's request hosts: all distinct, and every 41st of them cycled. 41 leaves the
+    // mix of exact hits, wildcard hits and misses as it is (hosts cycle through the three
+    // kinds by position modulo 4), and at 10,000 routes the set reaches all 1,000 exact
+    // targets and 888 of the 1,000 wildcard ones.
+    let inputs: Vec<(Vec<&str>, Vec<&str>)> = built
+        .iter()
+        .map(|b| {
             let distinct: Vec<&str> = b.hosts.iter().map(String::as_str).collect();
-            // Every 41st host: 41 leaves the mix of exact hits, wildcard hits and misses as
-            // it is (hosts cycle through the three kinds by position modulo 4), and at
-            // 10,000 routes the set reaches all 1,000 exact targets and 888 of the 1,000
-            // wildcard ones.
-            let resident: Vec<&str> = distinct
+            let resident = distinct
                 .iter()
                 .step_by(41)
                 .take(RESIDENT_HOSTS)
@@ -234,13 +225,28 @@ fn main() {
                 .cycle()
                 .take(distinct.len())
                 .collect();
+            (distinct, resident)
+        })
+        .collect();
+    // Every pass times every size, one after the other, so a slow stretch of this machine
+    // touches all sizes alike instead of whichever size it happened to fall on; each
+    // figure is the median over the passes. One whole pass first is not counted: right
+    // after building tables of hundreds of MB the kernel is still busy with that memory.
+    let mut figures: Vec<Vec<[f64; 4]>> = vec![Vec::new(); built.len()];
+    for pass in 0..=PASSES {
+        for ((b, (distinct, resident)), out) in built.iter().zip(&inputs).zip(figures.iter_mut()) {
+            let Some(listener) = listener(&b.table) else {
+                eprintln!("scale: the generated Gateway has no listener");
+                return;
+            };
+            let find = |h: &str| listener.virtual_host(h).is_some();
             // The previous size's pass has just filled the caches with its own table: an
             // untimed run over this size's hosts first, so each figure is this size's
             // steady state and not the switch between sizes.
-            let _ = time_batches(&distinct, find);
-            let (p50, p99, _) = time_batches(&distinct, find);
-            let _ = time_batches(&resident, find);
-            let (r50, r99, _) = time_batches(&resident, find);
+            let _ = time_batches(distinct, find);
+            let (p50, p99, _) = time_batches(distinct, find);
+            let _ = time_batches(resident, find);
+            let (r50, r99, _) = time_batches(resident, find);
             if pass > 0 {
                 out.push([p50, p99, r50, r99]);
             }

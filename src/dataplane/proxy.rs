@@ -470,6 +470,9 @@ fn rule_filters<'s>(
         })
         .flatten();
     for f in &rule.filters {
+        if done.apply_modifier(f, ctx, req) {
+            continue;
+        }
         match f {
             FilterIr::RequestRedirect(r) => {
                 let src = RedirectSource {
@@ -484,11 +487,6 @@ fn rule_filters<'s>(
             }
             FilterIr::Unresolved { reason, .. } => {
                 return Some((synthetic(Synthetic::UnresolvedFilter, reason), &series.rule));
-            }
-            FilterIr::RequestHeaderModifier(_)
-            | FilterIr::ResponseHeaderModifier(_)
-            | FilterIr::UrlRewrite(_) => {
-                done.apply_modifier(f, ctx, req);
             }
             FilterIr::Cors(c) => {
                 let allowed = origin
@@ -512,7 +510,11 @@ fn rule_filters<'s>(
                     done.cors = Some((c, o.to_string()));
                 }
             }
-            FilterIr::RequestMirror(_) => {}
+            // The modifiers were applied above; mirrors are sent by the exchange.
+            FilterIr::RequestHeaderModifier(_)
+            | FilterIr::ResponseHeaderModifier(_)
+            | FilterIr::UrlRewrite(_)
+            | FilterIr::RequestMirror(_) => {}
         }
     }
     None

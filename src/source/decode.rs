@@ -58,11 +58,11 @@ fn decode_document(file: &str, doc: &Document<'_>, default_ns: &str, out: &mut D
     // first time one is asked for; the object's own line usually comes from its first line.
     let spans = OnceCell::new();
     let at = |path: &str| -> (Option<usize>, Option<usize>) {
-        let root = path.is_empty().then(|| Spans::root_position(doc.text));
-        let found = match root.flatten() {
-            Some(pos) => Some(pos),
-            None => spans.get_or_init(|| Spans::build(doc.text)).locate(path),
-        };
+        let found = path
+            .is_empty()
+            .then(|| Spans::root_position(doc.text))
+            .flatten()
+            .or_else(|| spans.get_or_init(|| Spans::build(doc.text)).locate(path));
         match found {
             Some((l, c)) => (Some(l + doc.first_line - 1), Some(c)),
             None => (Some(doc.first_line), None),
