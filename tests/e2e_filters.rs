@@ -307,23 +307,7 @@ async fn unreachable_endpoint_answers_502() {
         .expect("probe port")
         .port();
     let extra = format!(
-        r#"
-apiVersion: v1
-kind: Service
-metadata: {{name: dead, namespace: e2e}}
-spec:
-  ports: [{{port: 8080}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: dead-1
-  namespace: e2e
-  labels: {{kubernetes.io/service-name: dead}}
-addressType: IPv4
-ports: [{{port: {closed}}}]
-endpoints: [{{addresses: [127.0.0.1]}}]
----
+        r#"{}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: dead, namespace: e2e}}
@@ -332,7 +316,8 @@ spec:
   rules:
   - matches: [{{path: {{type: PathPrefix, value: /dead}}}}]
     backendRefs: [{{name: dead, port: 8080}}]
-"#
+"#,
+        common::loopback_service("dead", closed)
     );
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("all.yaml"), MANIFESTS).expect("write manifests");

@@ -102,54 +102,15 @@ async fn serve(mut s: TcpStream, counts: &Counts, close_idle: &mut watch::Receiv
     }
 }
 
-fn manifests(port: u16) -> String {
-    format!(
-        r#"
-apiVersion: v1
-kind: Namespace
-metadata: {{name: e2e}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: e2e}}
-spec:
-  gatewayClassName: gwsim
-  listeners:
-  - {{name: http, port: 80, protocol: HTTP}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: origin, namespace: e2e}}
-spec:
-  ports: [{{port: 8080}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: origin-1
-  namespace: e2e
-  labels: {{kubernetes.io/service-name: origin}}
-addressType: IPv4
-ports: [{{port: {port}}}]
-endpoints: [{{addresses: [127.0.0.1]}}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {{name: origin, namespace: e2e}}
-spec:
-  parentRefs: [{{name: gw}}]
-  hostnames: [{HOST}]
-  rules:
-  - backendRefs: [{{name: origin, port: 8080}}]
-"#
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_origin_closing_idle_connections_costs_no_request() {
     let origin = origin().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("all.yaml"), manifests(origin.addr.port())).expect("write");
+    std::fs::write(
+        dir.path().join("all.yaml"),
+        common::loopback_origin_manifests(HOST, origin.addr.port()),
+    )
+    .expect("write");
     let sim = start(dir.path(), 5, 84).await;
     let gw = sim.address(GATEWAY, 80).expect("listener bound");
     const ROUNDS: usize = 8;

@@ -3,6 +3,7 @@
 
 pub mod filters;
 mod head;
+mod hop;
 pub mod hostindex;
 pub mod listener;
 pub mod matcher;

@@ -3,6 +3,7 @@
 //! Every response is tagged with the stats series it counts in; the listener records it.
 
 use super::filters::{self, RedirectSource};
+use super::hop::HopByHop;
 use super::matcher::{host_matches, normalized_host, RequestView};
 use super::pool;
 use super::respond::{synthetic, Body, Synthetic};
@@ -13,7 +14,7 @@ use crate::ir::{Cors, FilterIr, HeaderModifier};
 use crate::sim::rng::pick_weighted;
 use crate::stats::Series;
 use arc_swap::ArcSwap;
-use http::header::{HeaderName, CONNECTION, TE, TRANSFER_ENCODING, UPGRADE};
+use http::header::{HeaderName, UPGRADE};
 use http::{HeaderValue, Request, Response, Uri};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
@@ -23,18 +24,6 @@ use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Hop-by-hop headers belong to the client connection, not the upstream one. Typed names
-/// spare parsing and validating the strings on every request; a `static`, as a `const` would
-/// build and drop the names at every use.
-static HOP_BY_HOP: [HeaderName; 6] = [
-    CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    TRANSFER_ENCODING,
-    UPGRADE,
-    TE,
-];
 
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
@@ -311,6 +300,10 @@ impl Proxy {
                 return synthetic(Synthetic::UpstreamFailed, &detail);
             }
         };
+        // A 101's `Connection` and `Upgrade` are the client's answer to its upgrade.
+        if resp.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+            HopByHop::of(resp.headers()).strip(resp.headers_mut(), false);
+        }
         for m in p.response_mods {
             filters::modify_headers(resp.headers_mut(), m);
         }
@@ -681,41 +674,6 @@ fn prepare<'s>(
         used,
         rule_series: &series.rule,
     })
-}
-
-/// Which hop-by-hop headers a request carries, found in one pass over its names: most
-/// requests carry none, and removing each by name would hash all six every time.
-struct HopByHop([bool; 6]);
-
-impl HopByHop {
-    fn of(headers: &http::HeaderMap) -> HopByHop {
-        let mut present = [false; 6];
-        for name in headers.keys() {
-            if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
-                if let Some(p) = present.get_mut(i) {
-                    *p = true;
-                }
-            }
-        }
-        HopByHop(present)
-    }
-
-    fn has(&self, name: &HeaderName) -> bool {
-        HOP_BY_HOP.iter().zip(self.0).any(|(h, p)| p && h == name)
-    }
-
-    /// Removes them, but `Connection` and `Upgrade` from an upgrade request.
-    fn strip(&self, headers: &mut http::HeaderMap, upgrade: bool) {
-        for (h, _) in HOP_BY_HOP
-            .iter()
-            .zip(self.0)
-            .filter(|(_, present)| *present)
-        {
-            if !(upgrade && (*h == CONNECTION || *h == UPGRADE)) {
-                headers.remove(h);
-            }
-        }
-    }
 }
 
 /// The upstream host and path as the URL rewrites so far leave them.

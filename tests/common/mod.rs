@@ -32,6 +32,60 @@ pub fn write_echo_backends(dir: &Path, namespace: &str, backends: &[(&str, u32)]
     std::fs::write(dir.join("echo.yaml"), yaml).expect("write echo.yaml");
 }
 
+/// A selector-less Service `name` in namespace `e2e` (port 8080) whose EndpointSlice points
+/// at `127.0.0.1:port`: a process of the test's own behind gwsim.
+pub fn loopback_service(name: &str, port: u16) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: e2e}}
+spec:
+  ports: [{{port: 8080}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: {name}-1
+  namespace: e2e
+  labels: {{kubernetes.io/service-name: {name}}}
+addressType: IPv4
+ports: [{{port: {port}}}]
+endpoints: [{{addresses: [127.0.0.1]}}]
+"#
+    )
+}
+
+/// Gateway `e2e/gw` (HTTP on port 80) and an HTTPRoute for `host` to the test's own origin
+/// on `127.0.0.1:port` (see [`loopback_service`]).
+pub fn loopback_origin_manifests(host: &str, port: u16) -> String {
+    let origin = loopback_service("origin", port);
+    format!(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: e2e}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: e2e}}
+spec:
+  gatewayClassName: gwsim
+  listeners:
+  - {{name: http, port: 80, protocol: HTTP}}
+---{origin}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: origin, namespace: e2e}}
+spec:
+  parentRefs: [{{name: gw}}]
+  hostnames: [{host}]
+  rules:
+  - backendRefs: [{{name: origin, port: 8080}}]
+"#
+    )
+}
+
 /// Options for an instance on `dir` with `seed`, Gateway addresses from `127.0.<pool>.0/24`,
 /// ephemeral ports.
 pub fn options(dir: &Path, seed: u64, pool: u8) -> SimOptions {
