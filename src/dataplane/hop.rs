@@ -25,7 +25,13 @@ impl HopByHop {
     pub fn of(headers: &HeaderMap) -> HopByHop {
         let mut present = [false; 6];
         for name in headers.keys() {
-            if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
+            // Every message is scanned, requests and responses: the lengths of the six
+            // names rule out nearly every other header before any comparison.
+            let name = name.as_str();
+            if !matches!(name.len(), 2 | 7 | 10 | 16 | 17) {
+                continue;
+            }
+            if let Some(i) = HOP_BY_HOP.iter().position(|h| h.as_str() == name) {
                 if let Some(p) = present.get_mut(i) {
                     *p = true;
                 }
@@ -43,13 +49,19 @@ impl HopByHop {
     /// stays even if `Connection` names it: it is end-to-end by definition.
     pub fn strip(&self, headers: &mut HeaderMap, upgrade: bool) {
         if self.has(&CONNECTION) {
+            // Nearly every `Connection` is `keep-alive`, `close` or `upgrade`, which name no
+            // header beyond the fixed set: such a value is passed over without splitting it
+            // or building header names.
             let named: Vec<HeaderName> = headers
                 .get_all(CONNECTION)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
+                .filter(|v| !names_nothing(v))
                 .flat_map(|v| v.split(','))
-                .filter_map(|option| HeaderName::from_bytes(option.trim().as_bytes()).ok())
-                .filter(|n| *n != HOST && !(upgrade && *n == UPGRADE))
+                .map(str::trim)
+                .filter(|option| !names_nothing(option))
+                .filter_map(|option| HeaderName::from_bytes(option.as_bytes()).ok())
+                .filter(|n| *n != HOST)
                 .collect();
             for name in named {
                 headers.remove(name);
@@ -65,6 +77,17 @@ impl HopByHop {
             }
         }
     }
+}
+
+/// Whether a `Connection` option names no header beyond the fixed set: `close`, or one of
+/// the fixed hop-by-hop names (removed anyway; `Upgrade` is kept on an upgrade).
+fn names_nothing(option: &str) -> bool {
+    // The two values nearly every message carries come first.
+    option.eq_ignore_ascii_case("keep-alive")
+        || option.eq_ignore_ascii_case("close")
+        || HOP_BY_HOP
+            .iter()
+            .any(|h| h.as_str().eq_ignore_ascii_case(option))
 }
 
 #[cfg(test)]
