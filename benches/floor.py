@@ -14,7 +14,8 @@ proxy alone on CPU 1 with 1 worker), repetition and load (c100: `wrk -t2 -c100`;
 same with `Host: split.example.com`), each target is started, warmed for 1 s, loaded for
 DURATION and stopped. A run with >= 15 % CPU steal is run again once. Prints one table: medians
 of req/s, p99, proxy CPU µs per request, and the ratios to nginx and to the floor taken within
-each repetition. Knobs: REPS (3), DURATION (5s), MODES ("shared pinned"), LOADS ("c100 split").
+each repetition. Knobs: REPS (3), DURATION (5s), MODES ("shared pinned"), LOADS ("c100 split"),
+EXTRA_GWSIM ("NAME=PATH ...": more gwsim builds run as further targets, e.g. a PGO build).
 Loopback only; every run is bounded; only processes started here are stopped.
 """
 import os, re, signal, statistics, subprocess, sys, time, urllib.request
@@ -70,6 +71,7 @@ def main():
     duration = os.environ.get("DURATION", "5s")
     modes = os.environ.get("MODES", "shared pinned").split()
     loads = os.environ.get("LOADS", "c100 split").split()
+    extra = [spec.split("=", 1) for spec in os.environ.get("EXTRA_GWSIM", "").split()]
     os.makedirs(out, exist_ok=True)
     rows = []
     for mode in modes:
@@ -82,6 +84,8 @@ def main():
             "floor": (18130, [floor, "--listen", "127.0.0.1:18130", "--workers", str(workers)]),
             "gwsim": (18110, [gwsim, "up", "--no-tui", "--seed", "1", manifests]),
         }
+        for name, path in extra:
+            targets[name] = (18110, [path, "up", "--no-tui", "--seed", "1", manifests])
         env = dict(os.environ, GWSIM_WORKERS=str(workers))
         origins = [subprocess.Popen([*pin0, "/usr/sbin/nginx", "-c", f"{bench}/conf/w1/origin-{v}.conf",
                                      "-g", "daemon off;"], start_new_session=True) for v in ("v1", "v2")]
@@ -126,7 +130,7 @@ def main():
     by = {(r[0], r[1], r[2], r[3]): r for r in rows}
     for mode in modes:
         for load in loads:
-            for name in ("nginx", "floor", "gwsim"):
+            for name in ("nginx", "floor", "gwsim", *(n for n, _ in extra)):
                 mine = [r for r in rows if r[:2] == (mode, load) and r[3] == name]
                 if not mine:
                     continue

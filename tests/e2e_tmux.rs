@@ -1,6 +1,7 @@
 //! The real binary's dashboard in a real terminal: `gwsim up` in a detached tmux session,
 //! `t` starts traffic, a weight edited in the file shows up in the bars, `q` quits with the
-//! terminal restored and exit code 0. Skipped (with a message) where tmux is missing.
+//! terminal restored and exit code 0; SIGTERM does the same. Skipped (with a message) where
+//! tmux is missing.
 //!
 //! The screen of an external process can only be polled: each wait below is a bounded number
 //! of short retries, failing with the last screen when it runs out.
@@ -12,13 +13,42 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// Its own address pool, so its listeners never meet another test's.
+/// Address pools of their own, so their listeners never meet another test's.
 const POOL: &str = "127.0.50.0";
+const SIGNAL_POOL: &str = "127.0.51.0";
 const PORT_OFFSET: &str = "20000";
 
 struct Session(String);
 
 impl Session {
+    /// `gwsim up dir` in a detached 120×36 tmux session named after `name`.
+    fn start(dir: &Path, name: &str, pool: &str) -> Session {
+        let session = Session(format!("gwsim-e2e-{name}-{}", std::process::id()));
+        // The shell line after gwsim prints its exit code on the restored screen and keeps
+        // the pane open long enough to read it.
+        let command = format!(
+            "{} up {} --seed 7 --port-offset {PORT_OFFSET} --address-pool {pool}; echo gwsim-exited-$?; sleep 30",
+            env!("CARGO_BIN_EXE_gwsim"),
+            dir.display()
+        );
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session.0,
+                "-x",
+                "120",
+                "-y",
+                "36",
+                &command,
+            ])
+            .status()
+            .expect("tmux new-session");
+        assert!(status.success());
+        session
+    }
+
     fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux").args(args).output().expect("tmux runs");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -79,30 +109,7 @@ fn dashboard_shows_traffic_follows_a_weight_edit_and_quits_cleanly() {
     let route = dir.path().join("route.yaml");
     std::fs::copy(&variant, &route).expect("90/10 route");
 
-    let session = Session(format!("gwsim-e2e-{}", std::process::id()));
-    // The shell line after gwsim prints its exit code on the restored screen and keeps the
-    // pane open long enough to read it.
-    let command = format!(
-        "{} up {} --seed 7 --port-offset {PORT_OFFSET} --address-pool {POOL}; echo gwsim-exited-$?; sleep 30",
-        env!("CARGO_BIN_EXE_gwsim"),
-        dir.path().display()
-    );
-    let status = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session.0,
-            "-x",
-            "120",
-            "-y",
-            "36",
-            &command,
-        ])
-        .status()
-        .expect("tmux new-session");
-    assert!(status.success());
-
+    let session = Session::start(dir.path(), "quit", POOL);
     session.wait_for("the dashboard with the 90/10 route", 100, |s| {
         bar_line(s, "helloworld-v1").is_some_and(|l| l.contains("(weight 90)"))
             && s.contains("gateways programmed")
@@ -132,5 +139,35 @@ fn dashboard_shows_traffic_follows_a_weight_edit_and_quits_cleanly() {
     let screen = session.wait_for("gwsim to exit", 100, |s| s.contains("gwsim-exited-"));
     assert!(screen.contains("gwsim-exited-0"), "{screen}");
     // The alternate screen is gone: the dashboard's frame is no longer on the terminal.
+    assert!(!screen.contains("Traffic:"), "{screen}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_exits_0() {
+    if !tmux_available() {
+        eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
+        return;
+    }
+    let dir = copy_sample("helloworld");
+    let session = Session::start(dir.path(), "sigterm", SIGNAL_POOL);
+    session.wait_for("the dashboard", 100, |s| s.contains("gateways programmed"));
+    // gwsim is the only child of the pane's shell while it runs.
+    let shell = session.tmux(&["display-message", "-p", "-t", &session.0, "#{pane_pid}"]);
+    let children = Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
+        .expect("pgrep runs");
+    let pid = String::from_utf8_lossy(&children.stdout).trim().to_string();
+    assert!(
+        !pid.is_empty() && !pid.contains('\n'),
+        "gwsim's pid: {pid:?}"
+    );
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let screen = session.wait_for("gwsim to exit", 100, |s| s.contains("gwsim-exited-"));
+    assert!(screen.contains("gwsim-exited-0"), "{screen}");
     assert!(!screen.contains("Traffic:"), "{screen}");
 }

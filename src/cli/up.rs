@@ -98,6 +98,7 @@ impl Drop for SampleDir {
 }
 
 async fn serve(args: UpArgs) -> i32 {
+    let stop = super::stop_signal::StopSignal::listen();
     let dashboard = !args.no_tui && std::io::stdout().is_terminal();
     // The dashboard owns the screen: log lines would tear it, and its event pane shows them.
     if !dashboard {
@@ -158,7 +159,7 @@ async fn serve(args: UpArgs) -> i32 {
     };
     let _kube = start_kube_api(&handle, &dir, args.kube_api).await;
     if dashboard {
-        let code = match crate::tui::run(handle).await {
+        let code = match crate::tui::run(handle, stop.requested()).await {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("gwsim up: terminal: {e}");
@@ -179,7 +180,7 @@ async fn serve(args: UpArgs) -> i32 {
     } else if is_empty(&state) {
         tracing::warn!("{}", empty_hint(&dir));
     }
-    let _ = tokio::signal::ctrl_c().await;
+    stop.requested().await;
     handle.shutdown().await;
     admin.stop().await;
     0

@@ -28,12 +28,18 @@ const FRAME: Duration = Duration::from_millis(200);
 /// How often the counters are sampled for requests per second.
 const SAMPLE_SECS: f64 = 1.0;
 
-/// Runs the dashboard until the viewer quits, then restores the terminal and shuts the
-/// simulation down (listeners closed, pods stopped).
-pub async fn run(handle: Handle) -> std::io::Result<()> {
+/// Runs the dashboard until the viewer quits or `stop` resolves (a signal), then restores
+/// the terminal and shuts the simulation down (listeners closed, pods stopped).
+pub async fn run(
+    handle: Handle,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     // `try_init` also installs a panic hook that restores the terminal before the message.
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &handle).await;
+    let result = tokio::select! {
+        r = event_loop(&mut terminal, &handle) => r,
+        () = stop => Ok(()),
+    };
     ratatui::restore();
     handle.shutdown().await;
     result
