@@ -15,7 +15,7 @@
 //! user), and a process of the same user that itself sets `SO_REUSEPORT` could join the
 //! group later (the kernel refuses other users). With one worker no `SO_REUSEPORT` is used.
 
-use super::proxy::Proxy;
+use super::proxy::{PortCtx, Proxy};
 use super::table::PortKey;
 use super::tls::{LiveConfig, TlsInfo};
 use super::workers;
@@ -231,8 +231,7 @@ async fn accept_loop(
             return;
         }
     };
-    // This worker's own handle on the proxy and the port: connections and requests clone it,
-    // and its reference count is written by this worker only, unlike the proxy's.
+    // This worker's own handle (see `PortCtx`), unlike the proxy's shared count.
     let port = Arc::new(PortCtx { proxy, key });
     loop {
         let accepted = tokio::select! {
@@ -259,12 +258,6 @@ async fn accept_loop(
     }
 }
 
-/// What every connection of one listener socket shares.
-struct PortCtx {
-    proxy: Arc<Proxy>,
-    key: Arc<PortKey>,
-}
-
 /// Serves one client connection: HTTP/1.1 (with upgrades) or h2c, every request through
 /// the proxy, each answer counted in the stats series the proxy tagged it with.
 async fn serve_connection<I>(io: I, port: Arc<PortCtx>, scheme: &'static str, tls: Option<TlsInfo>)
@@ -272,14 +265,12 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-        let port = port.clone();
         if let Some(info) = &tls {
             req.extensions_mut().insert(info.clone());
         }
-        async move {
-            let resp = port.proxy.handle(&port.key, scheme, req).await;
-            Ok::<_, std::convert::Infallible>(resp)
-        }
+        // The proxy's future itself, not wrapped in another async block: hyper moves each
+        // request's future into the connection, and every level of nesting adds to its size.
+        Proxy::serve(port.clone(), scheme, req)
     });
     let Ok(Some((io, h2))) = super::head::Head::read(io).await else {
         return;

@@ -138,30 +138,37 @@ fn closed_before_answer(e: &hyper::Error) -> bool {
 
 /// Sends `req` (origin-form URI, `Host` already set) to `addr` over a pooled connection, or
 /// a new one when none is idle.
-pub async fn send(addr: SocketAddr, mut req: Request<Body>) -> Result<Response<Body>, SendError> {
-    while let Some(Idle { mut sender, since }) = checkout(addr) {
-        // Ready at once for a connection that is really idle; an error means it closed.
-        if sender.ready().await.is_err() {
-            continue;
+/// An `async` block rather than an `async fn`, which would hold the request twice.
+#[allow(clippy::manual_async_fn)]
+pub fn send(
+    addr: SocketAddr,
+    mut req: Request<Body>,
+) -> impl std::future::Future<Output = Result<Response<Body>, SendError>> {
+    async move {
+        while let Some(Idle { mut sender, since }) = checkout(addr) {
+            // Ready at once for a connection that is really idle; an error means it closed.
+            if sender.ready().await.is_err() {
+                continue;
+            }
+            let replay = if since.elapsed() >= REPLAY_AFTER_IDLE {
+                replay_copy(&req)
+            } else {
+                None
+            };
+            match sender.try_send_request(req).await {
+                Ok(resp) => return Ok(pooled(resp, addr, sender)),
+                Err(mut e) => match (e.take_message(), replay) {
+                    // Not sent: safe to send again, whatever the method.
+                    (Some(back), _) => req = back,
+                    (None, Some(copy)) if closed_before_answer(e.error()) => req = *copy,
+                    (None, _) => return Err(SendError::Http(e.into_error())),
+                },
+            }
         }
-        let replay = if since.elapsed() >= REPLAY_AFTER_IDLE {
-            replay_copy(&req)
-        } else {
-            None
-        };
-        match sender.try_send_request(req).await {
-            Ok(resp) => return Ok(pooled(resp, addr, sender)),
-            Err(mut e) => match (e.take_message(), replay) {
-                // Not sent: safe to send again, whatever the method.
-                (Some(back), _) => req = back,
-                (None, Some(copy)) if closed_before_answer(e.error()) => req = *copy,
-                (None, _) => return Err(SendError::Http(e.into_error())),
-            },
-        }
+        // Boxed: its futures are large and a new connection is rare under load, while every
+        // request's future is moved around whole (see `proxy::tests::request_future_stays_small`).
+        Box::pin(send_on_new_connection(addr, req)).await
     }
-    // Boxed: its futures are large and a new connection is rare under load, while every
-    // request's future is moved around whole (see `proxy::tests::request_future_stays_small`).
-    Box::pin(send_on_new_connection(addr, req)).await
 }
 
 async fn send_on_new_connection(

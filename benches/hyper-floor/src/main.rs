@@ -11,6 +11,7 @@ use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -207,7 +208,13 @@ fn bad_gateway() -> Reply {
     Ok(resp)
 }
 
-async fn handle(table: &ArcSwap<Table>, mut req: Request<Incoming>) -> Reply {
+async fn handle(table: &ArcSwap<Table>, extra: Extra, mut req: Request<Incoming>) -> Reply {
+    if !extra.spin.is_zero() {
+        burn(extra.spin);
+    }
+    if extra.touch_kb > 0 {
+        touch(extra.touch_kb);
+    }
     let addr = {
         let host = req.headers().get(header::HOST).map(|v| v.as_bytes());
         table.load().route(host).pick()
@@ -258,6 +265,43 @@ async fn handle(table: &ArcSwap<Table>, mut req: Request<Incoming>) -> Reply {
     bad_gateway()
 }
 
+/// Work added to every request, for diagnosis only (both 0 by default): what a slower proxy
+/// costs beyond its own extra work, such as the kernel's share of waking its peers.
+#[derive(Clone, Copy)]
+struct Extra {
+    /// `--spin-ns`: busy time that touches no memory.
+    spin: Duration,
+    /// `--touch-kb`: one byte written in every cache line of a buffer this large, which takes
+    /// cache lines from the kernel's as a larger request path would.
+    touch_kb: usize,
+}
+
+thread_local! {
+    static TOUCHED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+#[inline(never)]
+fn touch(kb: usize) {
+    TOUCHED.with(|b| {
+        let mut b = b.borrow_mut();
+        b.resize(kb * 1024, 0);
+        for i in (0..b.len()).step_by(64) {
+            if let Some(x) = b.get_mut(i) {
+                *x = std::hint::black_box(x.wrapping_add(1));
+            }
+        }
+    });
+}
+
+/// Keeps the CPU busy for `d`.
+#[inline(never)]
+fn burn(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
 fn bind(addr: SocketAddr, reuse_port: bool) -> std::net::TcpListener {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
@@ -274,7 +318,7 @@ fn bind(addr: SocketAddr, reuse_port: bool) -> std::net::TcpListener {
     socket.into()
 }
 
-fn worker(listener: std::net::TcpListener, table: &'static ArcSwap<Table>) {
+fn worker(listener: std::net::TcpListener, table: &'static ArcSwap<Table>, extra: Extra) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
@@ -292,15 +336,19 @@ fn worker(listener: std::net::TcpListener, table: &'static ArcSwap<Table>) {
             let _ = stream.set_nodelay(true);
             let http = http.clone();
             tokio::spawn(async move {
-                let svc = service_fn(move |req| handle(table, req));
+                let svc = service_fn(move |req| handle(table, extra, req));
                 let _ = http.serve_connection(TokioIo::new(stream), svc).await;
             });
         }
     });
 }
 
-fn parse_args() -> Result<(SocketAddr, usize), String> {
+fn parse_args() -> Result<(SocketAddr, usize, Extra), String> {
     let (mut listen, mut workers) = (None, 1);
+    let mut extra = Extra {
+        spin: Duration::ZERO,
+        touch_kb: 0,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
@@ -308,15 +356,19 @@ fn parse_args() -> Result<(SocketAddr, usize), String> {
         match arg.as_str() {
             "--listen" => listen = Some(value.parse().map_err(|e| bad(&e))?),
             "--workers" => workers = value.parse::<NonZeroUsize>().map_err(|e| bad(&e))?.get(),
+            "--spin-ns" => extra.spin = Duration::from_nanos(value.parse().map_err(|e| bad(&e))?),
+            "--touch-kb" => extra.touch_kb = value.parse().map_err(|e| bad(&e))?,
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
-    Ok((listen.ok_or("--listen is required")?, workers))
+    Ok((listen.ok_or("--listen is required")?, workers, extra))
 }
 
 fn main() {
-    let (listen, workers) = parse_args().unwrap_or_else(|e| {
-        eprintln!("hyper-floor: {e}\nusage: hyper-floor --listen ADDR:PORT [--workers N]");
+    let (listen, workers, extra) = parse_args().unwrap_or_else(|e| {
+        eprintln!(
+            "hyper-floor: {e}\nusage: hyper-floor --listen ADDR:PORT [--workers N] [--spin-ns N] [--touch-kb N]"
+        );
         std::process::exit(2);
     });
     let up = |port| SocketAddr::from(([127, 0, 0, 1], port));
@@ -329,7 +381,7 @@ fn main() {
     // All listeners are bound before any worker starts, so a bind failure stops start-up at once.
     let listeners: Vec<_> = (0..workers).map(|_| bind(listen, workers > 1)).collect();
     let threads: Vec<_> = (listeners.into_iter())
-        .map(|l| std::thread::spawn(move || worker(l, table)))
+        .map(|l| std::thread::spawn(move || worker(l, table, extra)))
         .collect();
     // Workers only return by panicking; one gone is reason enough to stop.
     for t in threads {
