@@ -5,7 +5,7 @@ mod conformance;
 pub mod get;
 pub mod jsonpath;
 mod sample;
-pub mod stop_signal;
+mod stop_signal;
 mod table;
 mod tls;
 mod up;

@@ -328,8 +328,8 @@ impl Proxy {
                     return resp;
                 }
             }
-            // The pooled path is awaited right here, not in a nested block: every level a future is
-            // nested in adds a copy of it per request.
+            // The pooled path is awaited right here, not in a nested block: every level a
+            // future is nested in adds a copy of it per request.
             let result = match (p.via, p.backend_timeout_ms) {
                 (Via::Pool, None) => pool::send(p.endpoint.addr, p.req)
                     .await
@@ -784,8 +784,6 @@ mod tests {
     /// `async` blocks (an `async fn` holds its arguments twice); this keeps both in place.
     #[test]
     fn request_future_stays_small() {
-        let proxy = Proxy::new();
-        let key: PortKey = ("127.0.0.1".into(), 1);
         let mut req = Request::new(super::super::respond::empty());
         *req.uri_mut() = Uri::from_static("/");
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
@@ -808,6 +806,5 @@ mod tests {
             "pool::send is {} bytes",
             future_size(&send)
         );
-        let _ = (&proxy, &key);
     }
 }
