@@ -62,6 +62,14 @@ impl Session {
         self.tmux(&["send-keys", "-t", &self.0, keys]);
     }
 
+    /// gwsim has exited with 0 and the alternate screen is gone: the dashboard's frame is no
+    /// longer on the terminal.
+    fn assert_exited_cleanly(&self) {
+        let screen = self.wait_for("gwsim to exit", 100, |s| s.contains("gwsim-exited-"));
+        assert!(screen.contains("gwsim-exited-0"), "{screen}");
+        assert!(!screen.contains("Traffic:"), "{screen}");
+    }
+
     /// Polls the screen until `pred` holds: at most `tries` × 100 ms.
     fn wait_for(&self, what: &str, tries: u32, pred: impl Fn(&str) -> bool) -> String {
         let mut screen = String::new();
@@ -84,11 +92,16 @@ impl Drop for Session {
     }
 }
 
+/// Whether tmux is there; says the test is skipped when it is not.
 fn tmux_available() -> bool {
-    Command::new("tmux")
+    let there = Command::new("tmux")
         .arg("-V")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    if !there {
+        eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
+    }
+    there
 }
 
 /// The backend line of the traffic pane for `label`, e.g. `helloworld-v1  ███▌  89.7%  (weight 90)`.
@@ -101,7 +114,6 @@ fn bar_line<'a>(screen: &'a str, label: &str) -> Option<&'a str> {
 #[test]
 fn dashboard_shows_traffic_follows_a_weight_edit_and_quits_cleanly() {
     if !tmux_available() {
-        eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
         return;
     }
     let dir = copy_sample("helloworld");
@@ -136,16 +148,12 @@ fn dashboard_shows_traffic_follows_a_weight_edit_and_quits_cleanly() {
     assert!(!screen.contains("failed"), "{screen}");
 
     session.keys("q");
-    let screen = session.wait_for("gwsim to exit", 100, |s| s.contains("gwsim-exited-"));
-    assert!(screen.contains("gwsim-exited-0"), "{screen}");
-    // The alternate screen is gone: the dashboard's frame is no longer on the terminal.
-    assert!(!screen.contains("Traffic:"), "{screen}");
+    session.assert_exited_cleanly();
 }
 
 #[test]
 fn sigterm_restores_the_terminal_and_exits_0() {
     if !tmux_available() {
-        eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
         return;
     }
     let dir = copy_sample("helloworld");
@@ -167,7 +175,5 @@ fn sigterm_restores_the_terminal_and_exits_0() {
         .status()
         .expect("kill runs");
     assert!(sent.success());
-    let screen = session.wait_for("gwsim to exit", 100, |s| s.contains("gwsim-exited-"));
-    assert!(screen.contains("gwsim-exited-0"), "{screen}");
-    assert!(!screen.contains("Traffic:"), "{screen}");
+    session.assert_exited_cleanly();
 }
