@@ -215,6 +215,9 @@ async fn handle(table: &ArcSwap<Table>, extra: Extra, mut req: Request<Incoming>
     if extra.touch_kb > 0 {
         touch(extra.touch_kb);
     }
+    if extra.code_kb > 0 {
+        run_code(extra.code_kb);
+    }
     let addr = {
         let host = req.headers().get(header::HOST).map(|v| v.as_bytes());
         table.load().route(host).pick()
@@ -274,6 +277,48 @@ struct Extra {
     /// `--touch-kb`: one byte written in every cache line of a buffer this large, which takes
     /// cache lines from the kernel's as a larger request path would.
     touch_kb: usize,
+    /// `--code-kb`: this many KB of distinct code run per request, which takes instruction
+    /// cache lines from the kernel's as a larger body of request-path code would.
+    code_kb: usize,
+}
+
+/// Defines one function per name, each 1 KB of 4-byte no-ops (the name in a comment keeps
+/// them distinct, so the compiler cannot fold them into one), and the table of them.
+macro_rules! code_blocks {
+    ($($name:ident)*) => {
+        $(
+            #[inline(never)]
+            fn $name() {
+                // SAFETY: no-ops only; they touch no register, memory or flag.
+                unsafe {
+                    std::arch::asm!(
+                        concat!("/* ", stringify!($name), " */"),
+                        ".rept 256",
+                        // `nopl 0x0(%rax)` with its 8-bit displacement: 4 bytes.
+                        ".byte 0x0f, 0x1f, 0x40, 0x00",
+                        ".endr",
+                        options(att_syntax, nomem, nostack, preserves_flags)
+                    );
+                }
+            }
+        )*
+        const CODE_BLOCKS: &[fn()] = &[$($name),*];
+    };
+}
+
+code_blocks!(
+    c00 c01 c02 c03 c04 c05 c06 c07 c08 c09 c10 c11 c12 c13 c14 c15
+    c16 c17 c18 c19 c20 c21 c22 c23 c24 c25 c26 c27 c28 c29 c30 c31
+    c32 c33 c34 c35 c36 c37 c38 c39 c40 c41 c42 c43 c44 c45 c46 c47
+    c48 c49 c50 c51 c52 c53 c54 c55 c56 c57 c58 c59 c60 c61 c62 c63
+);
+
+/// Runs `kb` of the code blocks (at most 64).
+#[inline(never)]
+fn run_code(kb: usize) {
+    for block in CODE_BLOCKS.iter().take(kb) {
+        std::hint::black_box(block)();
+    }
 }
 
 thread_local! {
@@ -348,6 +393,7 @@ fn parse_args() -> Result<(SocketAddr, usize, Extra), String> {
     let mut extra = Extra {
         spin: Duration::ZERO,
         touch_kb: 0,
+        code_kb: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -358,6 +404,7 @@ fn parse_args() -> Result<(SocketAddr, usize, Extra), String> {
             "--workers" => workers = value.parse::<NonZeroUsize>().map_err(|e| bad(&e))?.get(),
             "--spin-ns" => extra.spin = Duration::from_nanos(value.parse().map_err(|e| bad(&e))?),
             "--touch-kb" => extra.touch_kb = value.parse().map_err(|e| bad(&e))?,
+            "--code-kb" => extra.code_kb = value.parse().map_err(|e| bad(&e))?,
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
@@ -367,7 +414,7 @@ fn parse_args() -> Result<(SocketAddr, usize, Extra), String> {
 fn main() {
     let (listen, workers, extra) = parse_args().unwrap_or_else(|e| {
         eprintln!(
-            "hyper-floor: {e}\nusage: hyper-floor --listen ADDR:PORT [--workers N] [--spin-ns N] [--touch-kb N]"
+            "hyper-floor: {e}\nusage: hyper-floor --listen ADDR:PORT [--workers N] [--spin-ns N] [--touch-kb N] [--code-kb N]"
         );
         std::process::exit(2);
     });
