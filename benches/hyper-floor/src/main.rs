@@ -289,7 +289,9 @@ macro_rules! code_blocks {
         $(
             #[inline(never)]
             fn $name() {
-                // SAFETY: no-ops only; they touch no register, memory or flag.
+                // SAFETY: no-ops only; they touch no register, memory or flag. Elsewhere than
+                // on x86-64 the knob does nothing.
+                #[cfg(target_arch = "x86_64")]
                 unsafe {
                     std::arch::asm!(
                         concat!("/* ", stringify!($name), " */"),
