@@ -13,9 +13,11 @@ For each mode (shared: 2 workers, nothing pinned; pinned: wrk and the origins on
 proxy alone on CPU 1 with 1 worker), repetition and load (c100: `wrk -t2 -c100`; split: the
 same with `Host: split.example.com`), each target is started, warmed for 1 s, loaded for
 DURATION and stopped. A run with >= 15 % CPU steal is run again once. Prints one table: medians
-of req/s, p99, proxy CPU µs per request, and the ratios to nginx and to the floor taken within
-each repetition. Knobs: REPS (3), DURATION (5s), MODES ("shared pinned"), LOADS ("c100 split"),
-EXTRA_GWSIM ("NAME=PATH ...": more gwsim builds run as further targets, e.g. a PGO build).
+of req/s, p99, proxy CPU µs per request (and its user and kernel parts), and the ratios to nginx
+and to the floor taken within each repetition. Knobs: REPS (3), DURATION (5s), MODES ("shared
+pinned"), LOADS ("c100 split"), EXTRA_GWSIM ("NAME=PATH ...": more gwsim builds run as further
+targets, e.g. a PGO build), EXTRA_FLOOR ("NAME=ARG,ARG ...": the floor again with diagnosis
+arguments, e.g. `code32=--code-kb,32`).
 Loopback only; every run is bounded; only processes started here are stopped.
 """
 import os, re, signal, statistics, subprocess, sys, time, urllib.request
@@ -24,16 +26,17 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ticks(pid):
-    """utime + stime of a process and its children (nginx's workers)."""
-    total = 0
+    """(utime, stime) of a process and its children (nginx's workers)."""
+    user = system = 0
     kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     for p in [str(pid), *kids]:
         try:
             fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except (OSError, IndexError, ValueError):
             pass
-    return total
+    return user, system
 
 
 def steal():
@@ -72,6 +75,7 @@ def main():
     modes = os.environ.get("MODES", "shared pinned").split()
     loads = os.environ.get("LOADS", "c100 split").split()
     extra = [spec.split("=", 1) for spec in os.environ.get("EXTRA_GWSIM", "").split()]
+    extra_floor = [spec.split("=", 1) for spec in os.environ.get("EXTRA_FLOOR", "").split()]
     os.makedirs(out, exist_ok=True)
     rows = []
     for mode in modes:
@@ -86,6 +90,8 @@ def main():
         }
         for name, path in extra:
             targets[name] = (18110, [path, "up", "--no-tui", "--seed", "1", manifests])
+        for name, args in extra_floor:
+            targets[name] = (18130, [*targets["floor"][1], *args.split(",")])
         env = dict(os.environ, GWSIM_WORKERS=str(workers))
         origins = [subprocess.Popen([*pin0, "/usr/sbin/nginx", "-c", f"{bench}/conf/w1/origin-{v}.conf",
                                      "-g", "daemon off;"], start_new_session=True) for v in ("v1", "v2")]
@@ -113,24 +119,26 @@ def main():
                             steal_pct = 100 * (s1 - s0) / max(1, t1 - t0)
                             if steal_pct < 15 or attempt == 2:
                                 break
-                        cpu_us = (c1 - c0) / TICK * 1e6 / max(1, n)
-                        rows.append((mode, load, rep, name, rps, p99, cpu_us, bad, steal_pct))
+                        user_us, sys_us = ((b - a) / TICK * 1e6 / max(1, n) for a, b in zip(c0, c1))
+                        cpu_us = user_us + sys_us
+                        rows.append((mode, load, rep, name, rps, p99, cpu_us, bad, steal_pct, user_us, sys_us))
                         print(f"{mode}\t{load}\trep{rep}\t{name}\t{rps:.0f} req/s\tp99 {p99:.0f} µs\t"
-                              f"{cpu_us:.2f} µs/req\terrors {bad}\tsteal {steal_pct:.0f}%", file=sys.stderr)
+                              f"{cpu_us:.2f} µs/req (user {user_us:.2f}, kernel {sys_us:.2f})\t"
+                              f"errors {bad}\tsteal {steal_pct:.0f}%", file=sys.stderr)
         finally:
             for o in origins:
                 os.killpg(o.pid, signal.SIGTERM)
                 o.wait(timeout=10)
     with open(f"{out}/raw.tsv", "w") as f:
-        f.write("mode\tload\trep\ttarget\trps\tp99_us\tcpu_us_per_req\terrors\tsteal_pct\n")
+        f.write("mode\tload\trep\ttarget\trps\tp99_us\tcpu_us_per_req\terrors\tsteal_pct\tuser_us\tsys_us\n")
         for r in rows:
             f.write("\t".join(str(x) for x in r) + "\n")
-    print("| mode | load | target | req/s | ×nginx (min–max) | ×floor | p99 µs | CPU µs/req | CPU ×nginx | CPU ×floor | errors |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| mode | load | target | req/s | ×nginx (min–max) | ×floor | p99 µs | CPU µs/req | user µs/req | kernel µs/req | kernel − floor µs | CPU ×nginx | CPU ×floor | errors |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     by = {(r[0], r[1], r[2], r[3]): r for r in rows}
     for mode in modes:
         for load in loads:
-            for name in ("nginx", "floor", "gwsim", *(n for n, _ in extra)):
+            for name in ("nginx", "floor", "gwsim", *(n for n, _ in extra), *(n for n, _ in extra_floor)):
                 mine = [r for r in rows if r[:2] == (mode, load) and r[3] == name]
                 if not mine:
                     continue
@@ -138,11 +146,15 @@ def main():
                     return [r[col] / by[(mode, load, r[2], ref)][col] for r in mine
                             if by.get((mode, load, r[2], ref)) and by[(mode, load, r[2], ref)][col]]
                 xn, xf = ratio("nginx", 4), ratio("floor", 4)
+                # The kernel's time per request over the floor's, within each repetition.
+                dk = [r[10] - by[(mode, load, r[2], "floor")][10] for r in mine
+                      if by.get((mode, load, r[2], "floor"))] or [float("nan")]
                 cn, cf = ratio("nginx", 6), ratio("floor", 6)
                 med = statistics.median
                 print(f"| {mode} | {load} | {name} | {med(r[4] for r in mine):.0f} | "
                       f"{med(xn):.2f} ({min(xn):.2f}–{max(xn):.2f}) | {med(xf):.2f} | "
                       f"{med(r[5] for r in mine):.0f} | {med(r[6] for r in mine):.2f} | "
+                      f"{med(r[9] for r in mine):.2f} | {med(r[10] for r in mine):.2f} | {med(dk):+.2f} | "
                       f"{med(cn):.2f} | {med(cf):.2f} | {sum(r[7] for r in mine)} |")
 
 

@@ -11,7 +11,7 @@
 #   floor    gwsim, nginx and benches/hyper-floor (the bare hyper design gwsim's data plane is
 #            built on) interleaved, c100 and split, shared and pinned: separates what the design
 #            costs on this machine from gwsim's own per-request work (benches/floor.py);
-#            knobs: REPS (3) DURATION (5s) MODES LOADS
+#            knobs: REPS (3) DURATION (5s) MODES LOADS EXTRA_GWSIM EXTRA_FLOOR
 #   profile  instructions and simulated cache misses per request in user space, gwsim and the
 #            floor, counted by callgrind (no hardware counters needed; benches/callgrind.sh);
 #            not part of `all`, a diagnosis
