@@ -17,7 +17,9 @@ of req/s, p99, proxy CPU µs per request (and its user and kernel parts), and th
 and to the floor taken within each repetition. Knobs: REPS (3), DURATION (5s), MODES ("shared
 pinned"), LOADS ("c100 split"), EXTRA_GWSIM ("NAME=PATH ...": more gwsim builds run as further
 targets, e.g. a PGO build), EXTRA_FLOOR ("NAME=ARG,ARG ...": the floor again with diagnosis
-arguments, e.g. `code32=--code-kb,32`).
+arguments, e.g. `code32=--code-kb,32`), KERNEL_EVENTS (pinned mode, needs `perf`: counts these
+perf events on the proxy's CPU during each load and prints them per request in a second table,
+e.g. "raw_syscalls:sys_enter,sched:sched_waking,ipi:ipi_send_cpu,irq:softirq_entry").
 Loopback only; every run is bounded; only processes started here are stopped.
 """
 import os, re, signal, statistics, subprocess, sys, time, urllib.request
@@ -67,6 +69,19 @@ def wrk(args, pin):
             float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"), bad)
 
 
+def perf_counts(path, requests):
+    """Events per request from a `perf stat -x,` output file."""
+    counts = {}
+    try:
+        for line in open(path):
+            cells = line.strip().split(",")
+            if len(cells) > 2 and cells[0].replace(".", "", 1).isdigit():
+                counts[cells[2]] = float(cells[0]) / max(1, requests)
+    except OSError:
+        pass
+    return counts
+
+
 def main():
     gwsim, floor, manifests, out = sys.argv[1:5]
     bench = os.environ.get("BENCH_DIR", "/tmp/gwsim-bench")
@@ -76,6 +91,8 @@ def main():
     loads = os.environ.get("LOADS", "c100 split").split()
     extra = [spec.split("=", 1) for spec in os.environ.get("EXTRA_GWSIM", "").split()]
     extra_floor = [spec.split("=", 1) for spec in os.environ.get("EXTRA_FLOOR", "").split()]
+    kernel_events = os.environ.get("KERNEL_EVENTS", "")
+    events = {}
     os.makedirs(out, exist_ok=True)
     rows = []
     for mode in modes:
@@ -110,9 +127,18 @@ def main():
                                 host = ["-H", "Host: split.example.com"] if load == "split" else []
                                 url = f"http://127.0.0.1:{port}/hello"
                                 wrk(["-t2", "-c100", "-d1s", *host, url], pin0)
+                                counting = None
+                                if kernel_events and mode == "pinned":
+                                    # The whole CPU the proxy runs on: its softirq work counts too.
+                                    counting = subprocess.Popen(
+                                        ["perf", "stat", "-x,", "-C", "1", "-e", kernel_events, "-o",
+                                         f"{out}/{name}.perf", "--", "sleep", duration.rstrip("s")])
                                 s0, t0, c0 = *steal(), cpu_ticks(proc.pid)
                                 n, rps, p99, bad = wrk(["-t2", "-c100", f"-d{duration}", "--latency", *host, url], pin0)
                                 s1, t1, c1 = *steal(), cpu_ticks(proc.pid)
+                                if counting:
+                                    counting.wait(timeout=60)
+                                    events[(mode, load, rep, name)] = perf_counts(f"{out}/{name}.perf", n)
                             finally:
                                 os.killpg(proc.pid, signal.SIGTERM)
                                 proc.wait(timeout=10)
@@ -156,6 +182,15 @@ def main():
                       f"{med(r[5] for r in mine):.0f} | {med(r[6] for r in mine):.2f} | "
                       f"{med(r[9] for r in mine):.2f} | {med(r[10] for r in mine):.2f} | {med(dk):+.2f} | "
                       f"{med(cn):.2f} | {med(cf):.2f} | {sum(r[7] for r in mine)} |")
+    if events:
+        names = sorted({e for counts in events.values() for e in counts})
+        print()
+        print("| mode | load | target | " + " | ".join(f"{e} /req" for e in names) + " |")
+        print("|---|---|---|" + "---:|" * len(names))
+        for mode, load, target in dict.fromkeys((k[0], k[1], k[3]) for k in events):
+            mine = [c for k, c in events.items() if (k[0], k[1], k[3]) == (mode, load, target)]
+            cells = [f"{statistics.median(c.get(e, 0.0) for c in mine):.3f}" for e in names]
+            print(f"| {mode} | {load} | {target} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
