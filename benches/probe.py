@@ -186,9 +186,32 @@ def reload_both(bin_, out, edits):
     print("\n".join(rows))
 
 
+def switches_and_ticks(pid):
+    """Voluntary context switches (the times a thread went to sleep, so roughly its
+    wake-ups) summed over the process's threads, and its utime + stime in clock ticks."""
+    switches = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            for line in open(f"/proc/{pid}/task/{task}/status"):
+                if line.startswith("voluntary_ctxt_switches:"):
+                    switches += int(line.split()[1])
+        except OSError:
+            pass  # a thread that ended
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return switches, int(fields[11]) + int(fields[12])
+
+
+def idle_activity(pid, seconds):
+    """Wake-ups per second and CPU % of an idle process over `seconds`."""
+    s0, t0 = switches_and_ticks(pid)
+    time.sleep(seconds)
+    s1, t1 = switches_and_ticks(pid)
+    return (s1 - s0) / seconds, 100 * (t1 - t0) / os.sysconf("SC_CLK_TCK") / seconds
+
+
 def startup_bench(bin_, out, starts):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    times, rss = [], []
+    times, rss, wakeups, cpu = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         d = sample_copy(root, tmp)
         for i in range(starts):
@@ -207,12 +230,15 @@ def startup_bench(bin_, out, starts):
                     times.append((time.monotonic() - t0) * 1e3)
                     time.sleep(0.3)  # let the start-up settle before reading the peak
                     rss.append(peak_rss_mb(proc.pid))
+                    # Nothing changes and no request comes: what does gwsim do meanwhile?
+                    w, c = idle_activity(proc.pid, 1.0)
+                    wakeups.append(w); cpu.append(c)
             finally:
                 stop(proc)
-    print("| starts | first routed 200: p50 ms | min ms | max ms | peak RSS MB (median) |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| starts | first routed 200: p50 ms | min ms | max ms | peak RSS MB (median) | idle wake-ups/s (median) | idle CPU % (median) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {len(times)}/{starts} | {pct(times, .5):.0f} | {min(times, default=float('nan')):.0f} | "
-          f"{max(times, default=float('nan')):.0f} | {pct(rss, .5):.1f} |")
+          f"{max(times, default=float('nan')):.0f} | {pct(rss, .5):.1f} | {pct(wakeups, .5):.0f} | {pct(cpu, .5):.1f} |")
 
 
 if __name__ == "__main__":
