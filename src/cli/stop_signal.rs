@@ -1,7 +1,8 @@
 //! When `gwsim up` is asked to stop: Ctrl-C (SIGINT) or SIGTERM, which `kill`, `timeout`,
-//! `docker stop` and systemd send. Both end in the same shutdown: the listeners close, the
-//! pods stop with a grace period, the dashboard restores the terminal, and the folder's
-//! `.gwsim/instance.json` is removed.
+//! `docker stop` and systemd send. Both end in the same shutdown: the listeners stop
+//! accepting, the requests in flight get their answers (for up to `DRAIN_GRACE`) and their
+//! connections close, the pods stop with a grace period, the dashboard restores the
+//! terminal, and the folder's `.gwsim/instance.json` is removed.
 
 /// The process's stop signals, listened for from the moment [`StopSignal::listen`] returns:
 /// listening starts before gwsim says it is serving, so a signal sent as soon as it does is

@@ -181,6 +181,9 @@ async fn serve(args: UpArgs) -> i32 {
         tracing::warn!("{}", empty_hint(&dir));
     }
     stop.requested().await;
+    if args.log_format == LogFormat::Text {
+        println!("Stopping: answering the requests in flight, then stopping the pods.");
+    }
     handle.shutdown().await;
     admin.stop().await;
     0

@@ -23,9 +23,11 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 /// How declared listener ports map to the ports actually bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +58,12 @@ pub struct ListenerHandle {
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Tells the connections to close once their request in flight is answered. Dropped
+    /// without a word (see [`ListenerHandle::stop`]), it leaves them alone.
+    drain: watch::Sender<bool>,
+    /// The open connections, one count per worker so accepting never writes a cache line
+    /// another worker shares.
+    open: Vec<Arc<OpenConnections>>,
 }
 
 impl ListenerHandle {
@@ -65,6 +73,69 @@ impl ListenerHandle {
         for task in self.tasks {
             let _ = task.await;
         }
+    }
+
+    /// Stops accepting, lets every request in flight get its answer, closes the connections
+    /// as they fall idle, and waits until all are closed or `grace` has passed. Returns how
+    /// many connections were still open then (they are cut when the process exits).
+    pub async fn drain(self, grace: Duration) -> usize {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        let _ = self.drain.send(true);
+        let open = self.open;
+        let all_closed = async {
+            for o in &open {
+                o.closed().await;
+            }
+        };
+        let _ = tokio::time::timeout(grace, all_closed).await;
+        open.iter().map(|o| o.count.load(Ordering::Acquire)).sum()
+    }
+}
+
+/// The connections one worker has open on a listener.
+#[derive(Default)]
+struct OpenConnections {
+    count: AtomicUsize,
+    none_left: Notify,
+}
+
+impl OpenConnections {
+    fn enter(self: &Arc<Self>) -> OpenGuard {
+        self.count.fetch_add(1, Ordering::AcqRel);
+        OpenGuard(self.clone())
+    }
+
+    /// Resolves once no connection is open.
+    async fn closed(&self) {
+        loop {
+            // Registered before the count is read, so a close in between is not missed.
+            let notified = self.none_left.notified();
+            if self.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// One open connection; dropped when the connection ends.
+struct OpenGuard(Arc<OpenConnections>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.none_left.notify_waiters();
+        }
+    }
+}
+
+/// Resolves when the listener is drained; never when its handle was dropped without draining.
+async fn drained(mut drain: watch::Receiver<bool>) {
+    if drain.wait_for(|d| *d).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -190,17 +261,24 @@ pub fn serve(
     tls: Option<LiveConfig>,
 ) -> ListenerHandle {
     let (stop, stopped) = watch::channel(false);
+    let (drain, draining) = watch::channel(false);
     let addr = sockets
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let key = Arc::new(key);
     let runtimes = workers::get().handles();
+    let mut open = Vec::new();
     let tasks = sockets
         .listeners
         .into_iter()
         .zip(runtimes.iter().cycle())
         .map(|(socket, rt)| {
             let (proxy, key, stopped) = (proxy.clone(), key.clone(), stopped.clone());
+            let conns = Conns {
+                open: Arc::default(),
+                draining: draining.clone(),
+            };
+            open.push(conns.open.clone());
             rt.spawn(accept_loop(
                 socket,
                 key,
@@ -208,10 +286,23 @@ pub fn serve(
                 scheme,
                 tls.clone(),
                 stopped,
+                conns,
             ))
         })
         .collect();
-    ListenerHandle { addr, stop, tasks }
+    ListenerHandle {
+        addr,
+        stop,
+        tasks,
+        drain,
+        open,
+    }
+}
+
+/// What an accept loop needs to keep track of its connections.
+struct Conns {
+    open: Arc<OpenConnections>,
+    draining: watch::Receiver<bool>,
 }
 
 /// Accepts on one socket, on the worker this runs on, until told to stop.
@@ -222,6 +313,7 @@ async fn accept_loop(
     scheme: &'static str,
     tls: Option<LiveConfig>,
     mut stopped: watch::Receiver<bool>,
+    conns: Conns,
 ) {
     // Registering here ties the socket to this worker's I/O driver.
     let listener = match TcpListener::from_std(socket) {
@@ -242,15 +334,29 @@ async fn accept_loop(
             continue;
         };
         let port = port.clone();
+        let (open, draining) = (conns.open.enter(), conns.draining.clone());
         match &tls {
             None => {
-                tokio::spawn(serve_connection(TokioIo::new(stream), port, scheme, None));
+                tokio::spawn(serve_connection(
+                    TokioIo::new(stream),
+                    port,
+                    scheme,
+                    None,
+                    (open, draining),
+                ));
             }
             Some(config) => {
                 let config = config.clone();
                 tokio::spawn(async move {
-                    if let Some((stream, info)) = super::tls::accept(stream, &config).await {
-                        serve_connection(TokioIo::new(stream), port, scheme, Some(info)).await;
+                    // A handshake that has not finished when draining starts is dropped.
+                    let accepted = tokio::select! {
+                        a = super::tls::accept(stream, &config) => a,
+                        () = drained(draining.clone()) => None,
+                    };
+                    if let Some((stream, info)) = accepted {
+                        let conn = (open, draining);
+                        serve_connection(TokioIo::new(stream), port, scheme, Some(info), conn)
+                            .await;
                     }
                 });
             }
@@ -259,9 +365,15 @@ async fn accept_loop(
 }
 
 /// Serves one client connection: HTTP/1.1 (with upgrades) or h2c, every request through
-/// the proxy, each answer counted in the stats series the proxy tagged it with.
-async fn serve_connection<I>(io: I, port: Arc<PortCtx>, scheme: &'static str, tls: Option<TlsInfo>)
-where
+/// the proxy, each answer counted in the stats series the proxy tagged it with. When the
+/// listener drains, the connection closes once its request in flight has its answer.
+async fn serve_connection<I>(
+    io: I,
+    port: Arc<PortCtx>,
+    scheme: &'static str,
+    tls: Option<TlsInfo>,
+    (_open, draining): (OpenGuard, watch::Receiver<bool>),
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
@@ -272,19 +384,40 @@ where
         // request's future into the connection, and every level of nesting adds to its size.
         Proxy::serve(port.clone(), scheme, req)
     });
-    let Ok(Some((io, h2))) = super::head::Head::read(io).await else {
+    let head = tokio::select! {
+        h = super::head::Head::read(io) => h,
+        () = drained(draining.clone()) => return,
+    };
+    let Ok(Some((io, h2))) = head else {
         return;
     };
     if h2 {
         // Behind a trait object, so the HTTP/2 server's code is not inlined into the
         // HTTP/1.1 connection's, which nearly every connection runs.
-        let h2: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
-            Box::pin(http2::Builder::new(TokioExecutor::new()).serve_connection(io, service));
-        let _ = h2.await;
+        let h2: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+            Box::pin(async move {
+                let conn = http2::Builder::new(TokioExecutor::new()).serve_connection(io, service);
+                let mut conn = std::pin::pin!(conn);
+                tokio::select! {
+                    biased;
+                    _ = conn.as_mut() => return,
+                    () = drained(draining) => {}
+                }
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            });
+        h2.await;
     } else {
-        let _ = http1::Builder::new()
+        let conn = http1::Builder::new()
             .serve_connection(io, service)
-            .with_upgrades()
-            .await;
+            .with_upgrades();
+        let mut conn = std::pin::pin!(conn);
+        tokio::select! {
+            biased;
+            _ = conn.as_mut() => return,
+            () = drained(draining) => {}
+        }
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
     }
 }

@@ -21,6 +21,11 @@ use std::time::Duration;
 
 mod listeners;
 
+/// How long a stop waits for requests in flight to be answered before it closes their
+/// connections anyway: long enough for any ordinary request, short enough that stopping
+/// never feels stuck.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct SimOptions {
@@ -442,8 +447,19 @@ impl Sim {
 
     /// Stops listeners, then pods.
     pub async fn shutdown(mut self) {
-        for (_, h) in std::mem::take(&mut self.listeners) {
-            h.stop().await;
+        // Requests in flight still need their pods, so the listeners drain first.
+        let draining = std::mem::take(&mut self.listeners)
+            .into_values()
+            .map(|h| h.drain(DRAIN_GRACE));
+        let left: usize = futures_util::future::join_all(draining)
+            .await
+            .into_iter()
+            .sum();
+        if left > 0 {
+            tracing::warn!(
+                "{left} client connections still busy after {} s; closing them",
+                DRAIN_GRACE.as_secs()
+            );
         }
         for (_, slot) in std::mem::take(&mut self.pods) {
             slot.pod.stop_with_grace(Duration::from_secs(2)).await;

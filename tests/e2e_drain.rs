@@ -1,0 +1,122 @@
+//! Stopping gwsim drains its listeners: a request in flight still gets its answer, after
+//! which its connection is closed, no new connection is accepted, and the stop completes once
+//! the last connection has closed. The origin is the test's own, so it answers exactly when
+//! the test says.
+
+mod common;
+
+use common::{loopback_origin_manifests, start};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+/// An origin that reads one request, says so on `got`, and answers it only when `release`
+/// fires; it then keeps the connection until gwsim closes it.
+async fn held_origin() -> (u16, oneshot::Receiver<()>, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
+    let port = listener.local_addr().expect("origin address").port();
+    let (got_tx, got_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).await.expect("read request");
+            assert!(n > 0, "gwsim closed before sending the request");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let _ = got_tx.send(());
+        let _ = release_rx.await;
+        conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nlate\n")
+            .await
+            .expect("answer");
+        while conn.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+    });
+    (port, got_rx, release_tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_answers_the_request_in_flight_before_it_completes() {
+    let (origin_port, got, release) = held_origin().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("origin.yaml"),
+        loopback_origin_manifests("drain.example", origin_port),
+    )
+    .expect("write");
+    let sim = start(dir.path(), 5, 95).await;
+    let addr = sim.address("e2e/gw", 80).expect("listener bound");
+
+    // A raw client: what it reads to the end of the connection is exactly what gwsim sent.
+    let mut client = TcpStream::connect(addr).await.expect("connect");
+    client
+        .write_all(b"GET / HTTP/1.1\r\nhost: drain.example\r\n\r\n")
+        .await
+        .expect("send the request");
+    let in_flight = tokio::spawn(async move {
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.map(|_| answer)
+    });
+    got.await.expect("the origin got the request");
+
+    let mut stopping = tokio::spawn(sim.shutdown());
+    // Draining starts by closing the listening sockets: a new connection is refused.
+    while TcpStream::connect(addr).await.is_ok() {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !stopping.is_finished(),
+        "the stop completed while a request was still waiting for its answer"
+    );
+
+    release.send(()).expect("the origin is waiting");
+    // Only a guard against hanging: gwsim closes the connection right after the answer.
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), in_flight)
+        .await
+        .expect("gwsim closed the connection after answering")
+        .expect("client task")
+        .expect("read the answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nlate\n"), "{answer}");
+    (&mut stopping).await.expect("the stop completes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_closes_idle_connections_without_waiting_for_the_grace_period() {
+    let (origin_port, _got, _release) = held_origin().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("origin.yaml"),
+        loopback_origin_manifests("drain.example", origin_port),
+    )
+    .expect("write");
+    let sim = start(dir.path(), 5, 96).await;
+    let addr = sim.address("e2e/gw", 80).expect("listener bound");
+    // Keep-alive connections that carry no request: the stop must close them at once.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(TcpStream::connect(addr).await.expect("connect"));
+    }
+    let started = tokio::time::Instant::now();
+    sim.shutdown().await;
+    assert!(
+        started.elapsed() < gwsim::runtime::sim::DRAIN_GRACE,
+        "idle connections held the stop for the whole grace period"
+    );
+    for mut conn in idle {
+        let mut buf = [0u8; 16];
+        // The timeout only guards against hanging: the connection is closed already.
+        let read = tokio::time::timeout(std::time::Duration::from_secs(30), conn.read(&mut buf))
+            .await
+            .expect("gwsim closed the idle connection");
+        // An accepted connection ends with EOF; one still in the listening socket's queue
+        // when it closed is reset by the kernel.
+        let closed = match &read {
+            Ok(n) => *n == 0,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        };
+        assert!(closed, "gwsim closed the idle connection: {read:?}");
+    }
+}
