@@ -58,11 +58,11 @@ pub struct ListenerHandle {
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// Tells the connections to close once their request in flight is answered. Dropped
-    /// without a word (see [`ListenerHandle::stop`]), it leaves them alone.
-    drain: watch::Sender<bool>,
-    /// The open connections, one count per worker so accepting never writes a cache line
-    /// another worker shares.
+    /// Per worker: tells its connections to close once their request in flight is
+    /// answered. Dropped without a word (see [`ListenerHandle::stop`]), it leaves them alone.
+    drain: Vec<watch::Sender<bool>>,
+    /// Per worker: its open connections. Both are per worker so that accepting a connection
+    /// never writes a cache line another worker shares.
     open: Vec<Arc<OpenConnections>>,
 }
 
@@ -83,7 +83,9 @@ impl ListenerHandle {
         for task in self.tasks {
             let _ = task.await;
         }
-        let _ = self.drain.send(true);
+        for d in &self.drain {
+            let _ = d.send(true);
+        }
         let open = self.open;
         let all_closed = async {
             for o in &open {
@@ -261,23 +263,24 @@ pub fn serve(
     tls: Option<LiveConfig>,
 ) -> ListenerHandle {
     let (stop, stopped) = watch::channel(false);
-    let (drain, draining) = watch::channel(false);
     let addr = sockets
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let key = Arc::new(key);
     let runtimes = workers::get().handles();
-    let mut open = Vec::new();
+    let (mut drain, mut open) = (Vec::new(), Vec::new());
     let tasks = sockets
         .listeners
         .into_iter()
         .zip(runtimes.iter().cycle())
         .map(|(socket, rt)| {
             let (proxy, key, stopped) = (proxy.clone(), key.clone(), stopped.clone());
+            let (drain_tx, draining) = watch::channel(false);
             let conns = Conns {
                 open: Arc::default(),
-                draining: draining.clone(),
+                draining,
             };
+            drain.push(drain_tx);
             open.push(conns.open.clone());
             rt.spawn(accept_loop(
                 socket,
