@@ -19,12 +19,16 @@ use super::proxy::{PortCtx, Proxy};
 use super::table::PortKey;
 use super::tls::{LiveConfig, TlsInfo};
 use super::workers;
+use futures_util::task::AtomicWaker;
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -58,11 +62,9 @@ pub struct ListenerHandle {
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// Per worker: tells its connections to close once their request in flight is
-    /// answered. Dropped without a word (see [`ListenerHandle::stop`]), it leaves them alone.
-    drain: Vec<watch::Sender<bool>>,
-    /// Per worker: its open connections. Both are per worker so that accepting a connection
-    /// never writes a cache line another worker shares.
+    /// Per worker: its open connections, and the way to tell them to close once their
+    /// request in flight is answered (only [`ListenerHandle::drain`] does). Per worker, so
+    /// that a connection's start and end never write a cache line another worker shares.
     open: Vec<Arc<OpenConnections>>,
 }
 
@@ -83,8 +85,8 @@ impl ListenerHandle {
         for task in self.tasks {
             let _ = task.await;
         }
-        for d in &self.drain {
-            let _ = d.send(true);
+        for o in &self.open {
+            o.start_draining();
         }
         let open = self.open;
         let all_closed = async {
@@ -93,21 +95,48 @@ impl ListenerHandle {
             }
         };
         let _ = tokio::time::timeout(grace, all_closed).await;
-        open.iter().map(|o| o.count.load(Ordering::Acquire)).sum()
+        open.iter().map(|o| o.count()).sum()
     }
 }
 
-/// The connections one worker has open on a listener.
+/// The connections one worker has open on a listener. Each connection watches the drain
+/// flag through a waker of its own rather than a shared channel: a connection's task polls
+/// that watch on every wake-up, so it must cost an atomic load, not a lock.
 #[derive(Default)]
 struct OpenConnections {
-    count: AtomicUsize,
+    draining: AtomicBool,
+    next_id: AtomicU64,
+    /// Each open connection's waker, to wake it when draining starts.
+    wakers: Mutex<foldhash::HashMap<u64, Arc<AtomicWaker>>>,
     none_left: Notify,
 }
 
 impl OpenConnections {
     fn enter(self: &Arc<Self>) -> OpenGuard {
-        self.count.fetch_add(1, Ordering::AcqRel);
-        OpenGuard(self.clone())
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let waker = Arc::new(AtomicWaker::new());
+        self.lock().insert(id, waker.clone());
+        OpenGuard {
+            conns: self.clone(),
+            id,
+            waker,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<u64, Arc<AtomicWaker>>> {
+        // The map stays consistent whatever panicked while holding it.
+        self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        for waker in self.lock().values() {
+            waker.wake();
+        }
     }
 
     /// Resolves once no connection is open.
@@ -115,7 +144,7 @@ impl OpenConnections {
         loop {
             // Registered before the count is read, so a close in between is not missed.
             let notified = self.none_left.notified();
-            if self.count.load(Ordering::Acquire) == 0 {
+            if self.count() == 0 {
                 return;
             }
             notified.await;
@@ -124,20 +153,43 @@ impl OpenConnections {
 }
 
 /// One open connection; dropped when the connection ends.
-struct OpenGuard(Arc<OpenConnections>);
+struct OpenGuard {
+    conns: Arc<OpenConnections>,
+    id: u64,
+    waker: Arc<AtomicWaker>,
+}
+
+impl OpenGuard {
+    /// Resolves when the listener drains (never when its handle is dropped without draining).
+    fn drained(&self) -> Drained<'_> {
+        Drained(self)
+    }
+}
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.none_left.notify_waiters();
+        let mut wakers = self.conns.lock();
+        wakers.remove(&self.id);
+        if wakers.is_empty() {
+            drop(wakers);
+            self.conns.none_left.notify_waiters();
         }
     }
 }
 
-/// Resolves when the listener is drained; never when its handle was dropped without draining.
-async fn drained(mut drain: watch::Receiver<bool>) {
-    if drain.wait_for(|d| *d).await.is_err() {
-        std::future::pending::<()>().await;
+struct Drained<'a>(&'a OpenGuard);
+
+impl Future for Drained<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Registered before the flag is read, so a drain in between still wakes this task.
+        self.0.waker.register(cx.waker());
+        if self.0.conns.draining.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 
@@ -268,20 +320,15 @@ pub fn serve(
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let key = Arc::new(key);
     let runtimes = workers::get().handles();
-    let (mut drain, mut open) = (Vec::new(), Vec::new());
+    let mut open = Vec::new();
     let tasks = sockets
         .listeners
         .into_iter()
         .zip(runtimes.iter().cycle())
         .map(|(socket, rt)| {
             let (proxy, key, stopped) = (proxy.clone(), key.clone(), stopped.clone());
-            let (drain_tx, draining) = watch::channel(false);
-            let conns = Conns {
-                open: Arc::default(),
-                draining,
-            };
-            drain.push(drain_tx);
-            open.push(conns.open.clone());
+            let conns = Arc::<OpenConnections>::default();
+            open.push(conns.clone());
             rt.spawn(accept_loop(
                 socket,
                 key,
@@ -297,15 +344,8 @@ pub fn serve(
         addr,
         stop,
         tasks,
-        drain,
         open,
     }
-}
-
-/// What an accept loop needs to keep track of its connections.
-struct Conns {
-    open: Arc<OpenConnections>,
-    draining: watch::Receiver<bool>,
 }
 
 /// Accepts on one socket, on the worker this runs on, until told to stop.
@@ -316,7 +356,7 @@ async fn accept_loop(
     scheme: &'static str,
     tls: Option<LiveConfig>,
     mut stopped: watch::Receiver<bool>,
-    conns: Conns,
+    conns: Arc<OpenConnections>,
 ) {
     // Registering here ties the socket to this worker's I/O driver.
     let listener = match TcpListener::from_std(socket) {
@@ -337,7 +377,7 @@ async fn accept_loop(
             continue;
         };
         let port = port.clone();
-        let (open, draining) = (conns.open.enter(), conns.draining.clone());
+        let open = conns.enter();
         match &tls {
             None => {
                 tokio::spawn(serve_connection(
@@ -345,7 +385,7 @@ async fn accept_loop(
                     port,
                     scheme,
                     None,
-                    (open, draining),
+                    open,
                 ));
             }
             Some(config) => {
@@ -354,11 +394,10 @@ async fn accept_loop(
                     // A handshake that has not finished when draining starts is dropped.
                     let accepted = tokio::select! {
                         a = super::tls::accept(stream, &config) => a,
-                        () = drained(draining.clone()) => None,
+                        () = open.drained() => None,
                     };
                     if let Some((stream, info)) = accepted {
-                        let conn = (open, draining);
-                        serve_connection(TokioIo::new(stream), port, scheme, Some(info), conn)
+                        serve_connection(TokioIo::new(stream), port, scheme, Some(info), open)
                             .await;
                     }
                 });
@@ -375,7 +414,7 @@ async fn serve_connection<I>(
     port: Arc<PortCtx>,
     scheme: &'static str,
     tls: Option<TlsInfo>,
-    (_open, draining): (OpenGuard, watch::Receiver<bool>),
+    open: OpenGuard,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -389,7 +428,7 @@ async fn serve_connection<I>(
     });
     let head = tokio::select! {
         h = super::head::Head::read(io) => h,
-        () = drained(draining.clone()) => return,
+        () = open.drained() => return,
     };
     let Ok(Some((io, h2))) = head else {
         return;
@@ -404,7 +443,7 @@ async fn serve_connection<I>(
                 tokio::select! {
                     biased;
                     _ = conn.as_mut() => return,
-                    () = drained(draining) => {}
+                    () = open.drained() => {}
                 }
                 conn.as_mut().graceful_shutdown();
                 let _ = conn.await;
@@ -418,7 +457,7 @@ async fn serve_connection<I>(
         tokio::select! {
             biased;
             _ = conn.as_mut() => return,
-            () = drained(draining) => {}
+            () = open.drained() => {}
         }
         conn.as_mut().graceful_shutdown();
         let _ = conn.await;
