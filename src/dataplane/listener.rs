@@ -436,30 +436,28 @@ async fn serve_connection<I>(
     if h2 {
         // Behind a trait object, so the HTTP/2 server's code is not inlined into the
         // HTTP/1.1 connection's, which nearly every connection runs.
-        let h2: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
-            Box::pin(async move {
-                let conn = http2::Builder::new(TokioExecutor::new()).serve_connection(io, service);
-                let mut conn = std::pin::pin!(conn);
-                tokio::select! {
-                    biased;
-                    _ = conn.as_mut() => return,
-                    () = open.drained() => {}
-                }
-                conn.as_mut().graceful_shutdown();
-                let _ = conn.await;
-            });
+        let h2: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+            let conn = http2::Builder::new(TokioExecutor::new()).serve_connection(io, service);
+            until_drained(conn, &open, |c| c.graceful_shutdown()).await;
+        });
         h2.await;
     } else {
         let conn = http1::Builder::new()
             .serve_connection(io, service)
             .with_upgrades();
-        let mut conn = std::pin::pin!(conn);
-        tokio::select! {
-            biased;
-            _ = conn.as_mut() => return,
-            () = open.drained() => {}
-        }
-        conn.as_mut().graceful_shutdown();
-        let _ = conn.await;
+        until_drained(conn, &open, |c| c.graceful_shutdown()).await;
     }
+}
+
+/// Runs a connection to its end; if the listener drains first, asks it to finish the
+/// request in flight and close (`shutdown` is the protocol's graceful shutdown).
+async fn until_drained<C: Future>(conn: C, open: &OpenGuard, shutdown: impl FnOnce(Pin<&mut C>)) {
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        biased;
+        _ = conn.as_mut() => return,
+        () = open.drained() => {}
+    }
+    shutdown(conn.as_mut());
+    let _ = conn.await;
 }
