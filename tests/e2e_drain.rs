@@ -36,8 +36,17 @@ async fn held_origin() -> (u16, oneshot::Receiver<()>, oneshot::Sender<()>) {
     (port, got_rx, release_tx)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stop_answers_the_request_in_flight_before_it_completes() {
+/// gwsim in front of a held origin: the instance, its listener's address, and the origin's
+/// "got the request" and "answer now".
+async fn gwsim_before_held_origin(
+    pool: u8,
+) -> (
+    tempfile::TempDir,
+    gwsim::runtime::sim::Sim,
+    std::net::SocketAddr,
+    oneshot::Receiver<()>,
+    oneshot::Sender<()>,
+) {
     let (origin_port, got, release) = held_origin().await;
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
@@ -45,8 +54,14 @@ async fn a_stop_answers_the_request_in_flight_before_it_completes() {
         loopback_origin_manifests("drain.example", origin_port),
     )
     .expect("write");
-    let sim = start(dir.path(), 5, 95).await;
+    let sim = start(dir.path(), 5, pool).await;
     let addr = sim.address("e2e/gw", 80).expect("listener bound");
+    (dir, sim, addr, got, release)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_answers_the_request_in_flight_before_it_completes() {
+    let (_dir, sim, addr, got, release) = gwsim_before_held_origin(95).await;
 
     // A raw client: what it reads to the end of the connection is exactly what gwsim sent.
     let mut client = TcpStream::connect(addr).await.expect("connect");
@@ -85,15 +100,7 @@ async fn a_stop_answers_the_request_in_flight_before_it_completes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_closes_idle_connections_without_waiting_for_the_grace_period() {
-    let (origin_port, _got, _release) = held_origin().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("origin.yaml"),
-        loopback_origin_manifests("drain.example", origin_port),
-    )
-    .expect("write");
-    let sim = start(dir.path(), 5, 96).await;
-    let addr = sim.address("e2e/gw", 80).expect("listener bound");
+    let (_dir, sim, addr, _got, _release) = gwsim_before_held_origin(96).await;
     // Keep-alive connections that carry no request: the stop must close them at once.
     let mut idle = Vec::new();
     for _ in 0..4 {
