@@ -26,7 +26,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -71,24 +71,26 @@ pub struct ListenerHandle {
 impl ListenerHandle {
     /// Stops accepting new connections; connections in progress finish on their own.
     pub async fn stop(self) {
+        self.stop_accepting().await;
+    }
+
+    /// Ends the accept loops; what is left is the count of open connections.
+    async fn stop_accepting(self) -> Vec<Arc<OpenConnections>> {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
         }
+        self.open
     }
 
     /// Stops accepting, lets every request in flight get its answer, closes the connections
     /// as they fall idle, and waits until all are closed or `grace` has passed. Returns how
     /// many connections were still open then (they are cut when the process exits).
     pub async fn drain(self, grace: Duration) -> usize {
-        let _ = self.stop.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
-        for o in &self.open {
+        let open = self.stop_accepting().await;
+        for o in &open {
             o.start_draining();
         }
-        let open = self.open;
         let all_closed = async {
             for o in &open {
                 o.closed().await;
@@ -105,25 +107,23 @@ impl ListenerHandle {
 #[derive(Default)]
 struct OpenConnections {
     draining: AtomicBool,
-    next_id: AtomicU64,
-    /// Each open connection's waker, to wake it when draining starts.
-    wakers: Mutex<foldhash::HashMap<u64, Arc<AtomicWaker>>>,
+    /// Each open connection's waker, to wake it when draining starts, keyed by its address
+    /// (unique while the connection is open).
+    wakers: Mutex<foldhash::HashMap<usize, Arc<AtomicWaker>>>,
     none_left: Notify,
 }
 
 impl OpenConnections {
     fn enter(self: &Arc<Self>) -> OpenGuard {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let waker = Arc::new(AtomicWaker::new());
-        self.lock().insert(id, waker.clone());
+        self.lock().insert(key(&waker), waker.clone());
         OpenGuard {
             conns: self.clone(),
-            id,
             waker,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<u64, Arc<AtomicWaker>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<usize, Arc<AtomicWaker>>> {
         // The map stays consistent whatever panicked while holding it.
         self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -155,8 +155,11 @@ impl OpenConnections {
 /// One open connection; dropped when the connection ends.
 struct OpenGuard {
     conns: Arc<OpenConnections>,
-    id: u64,
     waker: Arc<AtomicWaker>,
+}
+
+fn key(waker: &Arc<AtomicWaker>) -> usize {
+    Arc::as_ptr(waker) as usize
 }
 
 impl OpenGuard {
@@ -169,7 +172,7 @@ impl OpenGuard {
 impl Drop for OpenGuard {
     fn drop(&mut self) {
         let mut wakers = self.conns.lock();
-        wakers.remove(&self.id);
+        wakers.remove(&key(&self.waker));
         if wakers.is_empty() {
             drop(wakers);
             self.conns.none_left.notify_waiters();

@@ -445,7 +445,7 @@ impl Sim {
         pods
     }
 
-    /// Stops listeners, then pods.
+    /// Drains the listeners (requests in flight are answered), then stops the pods.
     pub async fn shutdown(mut self) {
         // Requests in flight still need their pods, so the listeners drain first.
         let draining = std::mem::take(&mut self.listeners)
