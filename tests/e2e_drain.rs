@@ -1,7 +1,7 @@
 //! Stopping gwsim drains its listeners: a request in flight still gets its answer, after
 //! which its connection is closed, no new connection is accepted, and the stop completes once
-//! the last connection has closed. The origin is the test's own, so it answers exactly when
-//! the test says.
+//! the last connection has closed. A listener that a reload removes closes its connections
+//! the same way. The origin is the test's own, so it answers exactly when the test says.
 
 mod common;
 
@@ -112,18 +112,59 @@ async fn a_stop_closes_idle_connections_without_waiting_for_the_grace_period() {
         started.elapsed() < gwsim::runtime::sim::DRAIN_GRACE,
         "idle connections held the stop for the whole grace period"
     );
-    for mut conn in idle {
-        let mut buf = [0u8; 16];
-        // The timeout only guards against hanging: the connection is closed already.
-        let read = tokio::time::timeout(std::time::Duration::from_secs(30), conn.read(&mut buf))
-            .await
-            .expect("gwsim closed the idle connection");
-        // An accepted connection ends with EOF; one still in the listening socket's queue
-        // when it closed is reset by the kernel.
-        let closed = match &read {
-            Ok(n) => *n == 0,
-            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
-        };
-        assert!(closed, "gwsim closed the idle connection: {read:?}");
+    for conn in idle {
+        assert_closed(conn).await;
     }
+}
+
+/// The connection is closed by gwsim (the timeout only guards against hanging).
+async fn assert_closed(mut conn: TcpStream) {
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), conn.read(&mut buf))
+        .await
+        .expect("gwsim closed the idle connection");
+    // An accepted connection ends with EOF; one still in the listening socket's queue when
+    // it closed is reset by the kernel.
+    let closed = match &read {
+        Ok(n) => *n == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "gwsim closed the idle connection: {read:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_removed_by_a_reload_closes_its_connections_once_answered() {
+    let (dir, mut sim, addr, got, release) = gwsim_before_held_origin(97).await;
+    let idle = TcpStream::connect(addr).await.expect("connect");
+    let mut busy = TcpStream::connect(addr).await.expect("connect");
+    busy.write_all(b"GET / HTTP/1.1\r\nhost: drain.example\r\n\r\n")
+        .await
+        .expect("send the request");
+    let in_flight = tokio::spawn(async move {
+        let mut answer = Vec::new();
+        busy.read_to_end(&mut answer).await.map(|_| answer)
+    });
+    got.await.expect("the origin got the request");
+
+    // The Gateway's only listener moves from port 80 to 81: port 80's listener goes away.
+    let path = dir.path().join("origin.yaml");
+    let manifests = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, manifests.replace("port: 80,", "port: 81,")).expect("write");
+    sim.reload().await;
+    assert!(
+        sim.address("e2e/gw", 80).is_none(),
+        "port 80 is still listed"
+    );
+    assert_closed(idle).await;
+
+    release.send(()).expect("the origin is waiting");
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), in_flight)
+        .await
+        .expect("gwsim closed the connection after answering")
+        .expect("client task")
+        .expect("read the answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nlate\n"), "{answer}");
+    sim.shutdown().await;
 }

@@ -63,34 +63,36 @@ pub struct ListenerHandle {
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Per worker: its open connections, and the way to tell them to close once their
-    /// request in flight is answered (only [`ListenerHandle::drain`] does). Per worker, so
-    /// that a connection's start and end never write a cache line another worker shares.
+    /// request in flight is answered. Per worker, so that a connection's start and end never
+    /// write a cache line another worker shares.
     open: Vec<Arc<OpenConnections>>,
 }
 
 impl ListenerHandle {
-    /// Stops accepting new connections; connections in progress finish on their own.
+    /// Stops accepting and tells the open connections to close once the request they carry
+    /// is answered; idle keep-alive connections close at once. Does not wait for them: a
+    /// listener removed by a reload must not keep serving a port the configuration dropped.
     pub async fn stop(self) {
-        self.stop_accepting().await;
+        self.close().await;
     }
 
-    /// Ends the accept loops; what is left is the count of open connections.
-    async fn stop_accepting(self) -> Vec<Arc<OpenConnections>> {
+    /// Ends the accept loops and starts draining; what is left is the open connections.
+    async fn close(self) -> Vec<Arc<OpenConnections>> {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
         }
+        for o in &self.open {
+            o.start_draining();
+        }
         self.open
     }
 
-    /// Stops accepting, lets every request in flight get its answer, closes the connections
-    /// as they fall idle, and waits until all are closed or `grace` has passed. Returns how
-    /// many connections were still open then (they are cut when the process exits).
+    /// [`ListenerHandle::stop`], then waits until every connection has closed or `grace` has
+    /// passed. Returns how many connections were still open then (they are cut when the
+    /// process exits).
     pub async fn drain(self, grace: Duration) -> usize {
-        let open = self.stop_accepting().await;
-        for o in &open {
-            o.start_draining();
-        }
+        let open = self.close().await;
         let all_closed = async {
             for o in &open {
                 o.closed().await;
@@ -163,7 +165,7 @@ fn key(waker: &Arc<AtomicWaker>) -> usize {
 }
 
 impl OpenGuard {
-    /// Resolves when the listener drains (never when its handle is dropped without draining).
+    /// Resolves when the listener stops (never when its handle is just dropped).
     fn drained(&self) -> Drained<'_> {
         Drained(self)
     }
