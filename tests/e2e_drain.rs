@@ -73,6 +73,7 @@ async fn a_stop_answers_the_request_in_flight_before_it_completes() {
         let mut answer = Vec::new();
         client.read_to_end(&mut answer).await.map(|_| answer)
     });
+    let idle = TcpStream::connect(addr).await.expect("connect");
     got.await.expect("the origin got the request");
 
     let mut stopping = tokio::spawn(sim.shutdown());
@@ -80,6 +81,8 @@ async fn a_stop_answers_the_request_in_flight_before_it_completes() {
     while TcpStream::connect(addr).await.is_ok() {
         tokio::task::yield_now().await;
     }
+    // Once an idle connection is closed, the drain has reached every connection.
+    assert_closed(idle).await;
     assert!(
         !stopping.is_finished(),
         "the stop completed while a request was still waiting for its answer"
@@ -95,6 +98,8 @@ async fn a_stop_answers_the_request_in_flight_before_it_completes() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
     assert!(answer.ends_with("\r\n\r\nlate\n"), "{answer}");
+    // The answer itself says the connection ends, so no client sends another request on it.
+    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
     (&mut stopping).await.expect("the stop completes");
 }
 
@@ -166,5 +171,7 @@ async fn a_listener_removed_by_a_reload_closes_its_connections_once_answered() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
     assert!(answer.ends_with("\r\n\r\nlate\n"), "{answer}");
+    // The answer itself says the connection ends, so no client sends another request on it.
+    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
     sim.shutdown().await;
 }

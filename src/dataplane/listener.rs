@@ -82,8 +82,13 @@ impl ListenerHandle {
         for task in self.tasks {
             let _ = task.await;
         }
+        // Every worker's flag is set before any connection is woken: once one connection has
+        // seen the drain, every answer from then on says `connection: close`.
         for o in &self.open {
-            o.start_draining();
+            o.draining.store(true, Ordering::SeqCst);
+        }
+        for o in &self.open {
+            o.wake_all();
         }
         self.open
     }
@@ -108,7 +113,8 @@ impl ListenerHandle {
 /// that watch on every wake-up, so it must cost an atomic load, not a lock.
 #[derive(Default)]
 struct OpenConnections {
-    draining: AtomicBool,
+    /// Shared with the worker's [`PortCtx`], whose answers then say the connection closes.
+    draining: Arc<AtomicBool>,
     /// Each open connection's waker, to wake it when draining starts, keyed by its address
     /// (unique while the connection is open).
     wakers: Mutex<foldhash::HashMap<usize, Arc<AtomicWaker>>>,
@@ -134,8 +140,7 @@ impl OpenConnections {
         self.lock().len()
     }
 
-    fn start_draining(&self) {
-        self.draining.store(true, Ordering::SeqCst);
+    fn wake_all(&self) {
         for waker in self.lock().values() {
             waker.wake();
         }
@@ -331,16 +336,20 @@ pub fn serve(
         .into_iter()
         .zip(runtimes.iter().cycle())
         .map(|(socket, rt)| {
-            let (proxy, key, stopped) = (proxy.clone(), key.clone(), stopped.clone());
             let conns = Arc::<OpenConnections>::default();
             open.push(conns.clone());
+            // This worker's own handle (see `PortCtx`), unlike the proxy's shared count.
+            let port = Arc::new(PortCtx {
+                proxy: proxy.clone(),
+                key: key.clone(),
+                closing: conns.draining.clone(),
+            });
             rt.spawn(accept_loop(
                 socket,
-                key,
-                proxy,
+                port,
                 scheme,
                 tls.clone(),
-                stopped,
+                stopped.clone(),
                 conns,
             ))
         })
@@ -356,8 +365,7 @@ pub fn serve(
 /// Accepts on one socket, on the worker this runs on, until told to stop.
 async fn accept_loop(
     socket: std::net::TcpListener,
-    key: Arc<PortKey>,
-    proxy: Arc<Proxy>,
+    port: Arc<PortCtx>,
     scheme: &'static str,
     tls: Option<LiveConfig>,
     mut stopped: watch::Receiver<bool>,
@@ -367,12 +375,10 @@ async fn accept_loop(
     let listener = match TcpListener::from_std(socket) {
         Ok(l) => l,
         Err(e) => {
-            tracing::warn!("cannot serve {}:{}: {e}", key.0, key.1);
+            tracing::warn!("cannot serve {}:{}: {e}", port.key.0, port.key.1);
             return;
         }
     };
-    // This worker's own handle (see `PortCtx`), unlike the proxy's shared count.
-    let port = Arc::new(PortCtx { proxy, key });
     loop {
         let accepted = tokio::select! {
             _ = stopped.changed() => break,

@@ -14,14 +14,14 @@ use crate::ir::{Cors, FilterIr, HeaderModifier};
 use crate::sim::rng::pick_weighted;
 use crate::stats::Series;
 use arc_swap::ArcSwap;
-use http::header::{HeaderName, UPGRADE};
+use http::header::{HeaderName, CONNECTION, UPGRADE};
 use http::{HeaderValue, Request, Response, Uri};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,24 @@ impl Default for Proxy {
 pub struct PortCtx {
     pub proxy: Arc<Proxy>,
     pub key: Arc<PortKey>,
+    /// Set when the listener stops: its connections close after the answer in flight.
+    pub closing: Arc<AtomicBool>,
+}
+
+impl PortCtx {
+    /// While the listener stops, an HTTP/1.x answer says that the connection closes after
+    /// it, so that a client does not send its next request on a connection going away
+    /// (RFC 9112, 9.6). HTTP/2 says so with GOAWAY instead, and a 101 keeps its upgrade.
+    fn last_if_closing(&self, http1: bool, mut resp: Response<Body>) -> Response<Body> {
+        if http1
+            && self.closing.load(Ordering::Relaxed)
+            && resp.status() != http::StatusCode::SWITCHING_PROTOCOLS
+        {
+            resp.headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        resp
+    }
 }
 
 /// What the filters and the forwarder need to know about the request.
@@ -147,14 +165,13 @@ impl Proxy {
     ) -> impl std::future::Future<Output = Result<Response<Body>, std::convert::Infallible>> {
         async move {
             let started = Instant::now();
+            let http1 = req.version() <= http::Version::HTTP_11;
             let (proxy, key) = (&*port.proxy, &*port.key);
             // One load: the whole request runs on this table even if a reload swaps in another.
             let table = proxy.current_table();
             let Some(port_table) = table.ports.get(key) else {
-                return Ok(synthetic(
-                    Synthetic::NoRoute,
-                    "no listener on this address and port",
-                ));
+                let resp = synthetic(Synthetic::NoRoute, "no listener on this address and port");
+                return Ok(port.last_if_closing(http1, resp));
             };
             // The request is consumed by forwarding; what the log needs of it is kept as
             // reference-counted copies of hyper's buffers, not as new strings.
@@ -194,7 +211,7 @@ impl Proxy {
             let prepared = match routed {
                 Routed::Answered((resp, series)) => {
                     proxy.account(started, &method, raw_host, uri.path(), &resp, series);
-                    return Ok(resp);
+                    return Ok(port.last_if_closing(http1, resp));
                 }
                 Routed::Forward(prepared) => prepared,
             };
@@ -206,7 +223,7 @@ impl Proxy {
                 }
             };
             proxy.account(started, &method, raw_host, uri.path(), &resp, series);
-            Ok(resp)
+            Ok(port.last_if_closing(http1, resp))
         }
     }
 
