@@ -11,6 +11,16 @@ use std::sync::OnceLock;
 /// The GatewayClass every Gateway is pointed at.
 pub const CLASS_NAME: &str = "gwsim";
 
+/// What `GatewayStaticAddresses`' placeholders stand for. Upstream takes them from the
+/// runner's flags; gwsim can bind any loopback address and no other.
+pub const USABLE_ADDRESS: &str = "127.0.0.1";
+/// An address from TEST-NET-2 (RFC 5737): never on this machine.
+pub const UNUSABLE_ADDRESS: &str = "198.51.100.7";
+const PLACEHOLDERS: [(&str, &str); 2] = [
+    ("PLACEHOLDER_USABLE_ADDRS", USABLE_ADDRESS),
+    ("PLACEHOLDER_UNUSABLE_ADDRS", UNUSABLE_ADDRESS),
+];
+
 /// One manifest file: its documents and where it is written.
 struct File {
     path: PathBuf,
@@ -164,10 +174,22 @@ fn write_file(f: &File) -> Result<(), String> {
     std::fs::write(&f.path, text).map_err(|e| format!("{}: {e}", f.path.display()))
 }
 
-/// Upstream overwrites every Gateway's class and every GatewayClass's controller.
+/// Upstream overwrites every Gateway's class and every GatewayClass's controller, and puts
+/// its own addresses in place of the static-address placeholders.
 fn normalise(mut doc: Value, controller: &str) -> Value {
     match doc["kind"].as_str() {
-        Some("Gateway") => doc["spec"]["gatewayClassName"] = Value::from(CLASS_NAME),
+        Some("Gateway") => {
+            doc["spec"]["gatewayClassName"] = Value::from(CLASS_NAME);
+            for a in doc["spec"]["addresses"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                if let Some((_, value)) = PLACEHOLDERS.iter().find(|(p, _)| a["value"] == *p) {
+                    *a = serde_json::json!({"type": "IPAddress", "value": value});
+                }
+            }
+        }
         Some("GatewayClass") => doc["spec"]["controllerName"] = Value::from(controller),
         _ => {}
     }
@@ -200,8 +222,14 @@ fn patch(doc: &mut Value, action: &Action) -> Result<(), String> {
         }
     }
     if let Some(v) = &action.remove_address {
+        // Upstream names the pools its placeholders were filled from.
+        let v = match v.as_str() {
+            "usable" => USABLE_ADDRESS,
+            "unusable" => UNUSABLE_ADDRESS,
+            other => other,
+        };
         if let Some(a) = doc["spec"]["addresses"].as_array_mut() {
-            a.retain(|x| x["value"] != v.as_str());
+            a.retain(|x| x["value"] != v);
         }
     }
     Ok(())

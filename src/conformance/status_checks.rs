@@ -3,6 +3,7 @@
 //! synchronously, so a check holds right after a reload or never; nothing here polls.
 
 use super::case::{Cond, GroupKind, ListenerExpect, ParentExpect, StatusCheck};
+use super::manifests::{UNUSABLE_ADDRESS, USABLE_ADDRESS};
 use crate::runtime::sim::Sim;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ pub struct ObjView {
     pub generation: i64,
     /// The status as JSON (`Null` when gwsim writes none).
     pub status: Value,
+    /// The spec as JSON, for the checks of what the runner applied.
+    pub spec: Value,
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -48,6 +51,7 @@ impl World {
                     namespace: key.namespace.clone(),
                     generation: o.generation(),
                     status,
+                    spec: o.body.to_json()["spec"].take(),
                     annotations: o.meta().annotations.clone().unwrap_or_default(),
                 },
             );
@@ -150,6 +154,23 @@ pub fn run(
             let c = check.condition.clone().unwrap_or_default();
             fresh(&g.status["conditions"], g.generation, "gateway")?;
             has_all(&g.status["conditions"], std::slice::from_ref(&c), "gateway")
+        }
+        "spec_precondition" => {
+            let object = need(&check.object, "object")?;
+            let (kind, name) = object.split_once(' ').unwrap_or(("", &object));
+            static_addresses_substituted(world.get(kind, name)?)
+        }
+        "gateway_status_addresses" => {
+            let g = world.get("Gateway", &need(&check.gateway, "gateway")?)?;
+            let want = serde_json::json!([{"type": "IPAddress", "value": USABLE_ADDRESS}]);
+            (g.status["addresses"] == want)
+                .then_some(())
+                .ok_or_else(|| {
+                    format!(
+                        "expected status.addresses {want}, got {}",
+                        g.status["addresses"]
+                    )
+                })
         }
         "gateway_zero_routes" => {
             let g = world.get("Gateway", &need(&check.gateway, "gateway")?)?;
@@ -261,6 +282,22 @@ pub fn run(
             "check `{other}` is not implemented by the gwsim runner"
         )),
     }
+}
+
+/// The one `spec_precondition` upstream has: `GatewayStaticAddresses`' Gateway asks for an
+/// address of an invalid type, then the unusable one, then the usable one.
+fn static_addresses_substituted(o: &ObjView) -> Result<(), String> {
+    let a = list(&o.spec["addresses"]);
+    let ok = a.len() == 3
+        && a[0]["type"] == "test/fake-invalid-type"
+        && a[1]["value"] == UNUSABLE_ADDRESS
+        && a[2]["value"] == USABLE_ADDRESS;
+    ok.then_some(()).ok_or_else(|| {
+        format!(
+            "expected spec.addresses [invalid type, {UNUSABLE_ADDRESS}, {USABLE_ADDRESS}], got {}",
+            o.spec["addresses"]
+        )
+    })
 }
 
 fn list(v: &Value) -> Vec<&Value> {

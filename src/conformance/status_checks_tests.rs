@@ -14,6 +14,7 @@ fn world(route_status: Value, generation: i64) -> World {
             namespace: "ns".into(),
             generation,
             status: route_status,
+            spec: Value::Null,
             annotations: BTreeMap::new(),
         },
     );
@@ -72,4 +73,46 @@ fn route_condition_and_generation_changed() {
     assert_eq!(run(&g, &w, &before), Ok(()));
     let same: BTreeMap<String, i64> = [("HTTPRoute ns/r".to_string(), 3)].into();
     assert!(run(&g, &w, &same).is_err());
+}
+
+#[test]
+fn static_address_checks_read_the_spec_and_the_status() {
+    use super::manifests::{UNUSABLE_ADDRESS, USABLE_ADDRESS};
+    let gateway = |spec: Value, status: Value| {
+        let mut w = world(Value::Null, 1);
+        w.objects.insert(
+            "Gateway ns/gw".into(),
+            ObjView {
+                namespace: "ns".into(),
+                generation: 1,
+                status,
+                spec,
+                annotations: BTreeMap::new(),
+            },
+        );
+        w
+    };
+    let none = BTreeMap::new();
+    let pre = check("{check: spec_precondition, object: Gateway ns/gw}");
+    let three = json!({"addresses": [
+        {"type": "test/fake-invalid-type", "value": "x"},
+        {"type": "IPAddress", "value": UNUSABLE_ADDRESS},
+        {"type": "IPAddress", "value": USABLE_ADDRESS},
+    ]});
+    assert_eq!(run(&pre, &gateway(three, Value::Null), &none), Ok(()));
+    let unsubstituted = json!({"addresses": [
+        {"type": "test/fake-invalid-type", "value": "x"},
+        {"value": "PLACEHOLDER_UNUSABLE_ADDRS"},
+        {"value": "PLACEHOLDER_USABLE_ADDRS"},
+    ]});
+    assert!(run(&pre, &gateway(unsubstituted, Value::Null), &none).is_err());
+
+    let addrs = check("{check: gateway_status_addresses, gateway: ns/gw}");
+    let usable = json!({"addresses": [{"type": "IPAddress", "value": USABLE_ADDRESS}]});
+    assert_eq!(run(&addrs, &gateway(Value::Null, usable), &none), Ok(()));
+    let both = json!({"addresses": [
+        {"type": "IPAddress", "value": USABLE_ADDRESS},
+        {"type": "IPAddress", "value": UNUSABLE_ADDRESS},
+    ]});
+    assert!(run(&addrs, &gateway(Value::Null, both), &none).is_err());
 }

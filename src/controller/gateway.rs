@@ -466,14 +466,20 @@ fn addresses(
             )));
         }
     }
-    for a in &requested {
-        let Some(value) = a.value.as_deref().filter(|v| !v.is_empty()) else {
-            continue;
-        };
+    // Every requested address is checked, whatever its place: one that cannot be used
+    // makes the whole Gateway unprogrammed, as a real load balancer would.
+    let mut chosen: Option<Ipv4Addr> = None;
+    for value in requested
+        .iter()
+        .filter_map(|a| a.value.as_deref())
+        .filter(|v| !v.is_empty())
+    {
         match value.parse::<Ipv4Addr>() {
+            Ok(ip) if ip.is_loopback() && chosen.is_none_or(|c| c == ip) => chosen = Some(ip),
             Ok(ip) if ip.is_loopback() => {
-                taken.insert(ip);
-                return Ok(ip);
+                return Err(AddressProblem::NotUsable(format!(
+                    "gwsim serves a Gateway on one address: {value} is one too many"
+                )));
             }
             Ok(_) | Err(_) => {
                 return Err(AddressProblem::NotUsable(format!(
@@ -481,6 +487,10 @@ fn addresses(
                 )));
             }
         }
+    }
+    if let Some(ip) = chosen {
+        taken.insert(ip);
+        return Ok(ip);
     }
     config
         .pool
