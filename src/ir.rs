@@ -162,6 +162,39 @@ pub struct RuleIr {
     pub backends: Vec<BackendIr>,
     #[serde(skip_serializing_if = "Timeouts::is_empty")]
     pub timeouts: Timeouts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryIr>,
+}
+
+/// A rule's retry policy (`retry`); absent when the rule has none or asks for 0 attempts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryIr {
+    /// Answers that are retried, sorted; a failed connection or an exceeded backend timeout
+    /// is always retried.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<u16>,
+    /// Retries after the first try.
+    pub attempts: u32,
+    /// The wait before the first retry; it doubles before each next one, up to 10 times
+    /// this.
+    pub backoff_ms: u64,
+}
+
+impl RetryIr {
+    /// Retries when `attempts` is not given, as Envoy's default.
+    pub const DEFAULT_ATTEMPTS: u32 = 1;
+    /// The wait when `backoff` is not given, as Envoy's default base interval.
+    pub const DEFAULT_BACKOFF_MS: u64 = 25;
+
+    /// The wait before retry number `n` (1 for the first), without jitter so that a run
+    /// replays exactly.
+    pub fn backoff(&self, n: u32) -> std::time::Duration {
+        let doubled = self
+            .backoff_ms
+            .saturating_mul(1u64 << n.saturating_sub(1).min(16));
+        std::time::Duration::from_millis(doubled.min(self.backoff_ms.saturating_mul(10)))
+    }
 }
 
 /// Request and backend-request timeouts, in milliseconds.
@@ -366,4 +399,27 @@ pub struct ContainerPortIr {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub port: u16,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RetryIr;
+    use std::time::Duration;
+
+    #[test]
+    fn the_backoff_doubles_up_to_ten_times_the_base() {
+        let r = RetryIr {
+            codes: vec![],
+            attempts: 9,
+            backoff_ms: 25,
+        };
+        let waits: Vec<Duration> = (1..=6).map(|n| r.backoff(n)).collect();
+        let ms = |v: u64| Duration::from_millis(v);
+        assert_eq!(waits, [ms(25), ms(50), ms(100), ms(200), ms(250), ms(250)]);
+        let huge = RetryIr {
+            backoff_ms: u64::MAX / 2,
+            ..r
+        };
+        assert_eq!(huge.backoff(40), ms(u64::MAX));
+    }
 }

@@ -5,7 +5,7 @@ use super::backend::{self, BackendRef};
 use super::filters::{self, parse_duration_ms};
 use super::gateway::GatewayInfo;
 use crate::ir::{
-    BackendIr, FilterIr, MatchIr, PathMatch, RuleIr, Timeouts, ValueMatch, ValueMatchKind,
+    BackendIr, FilterIr, MatchIr, PathMatch, RetryIr, RuleIr, Timeouts, ValueMatch, ValueMatchKind,
 };
 use crate::model::{gw, Body, Object, ObjectKey};
 use crate::source::Diagnostic;
@@ -188,9 +188,6 @@ fn rule_ir(
         .for_object(&route.key)
         .at_field(format!("spec.rules[{index}].{field}"))
     };
-    if rule.retry.is_some() {
-        diagnostics.push(warn("retry", "retry"));
-    }
     if rule.session_persistence.is_some() {
         diagnostics.push(warn("sessionPersistence", "sessionPersistence"));
     }
@@ -208,6 +205,30 @@ fn rule_ir(
             .and_then(parse_duration_ms)
             .filter(|ms| *ms > 0),
     };
+    let retry = rule.retry.as_ref().and_then(|r| {
+        let attempts = r
+            .attempts
+            .map_or(RetryIr::DEFAULT_ATTEMPTS, |a| u32::try_from(a).unwrap_or(0));
+        let mut codes: Vec<u16> = r
+            .codes
+            .iter()
+            .flatten()
+            .filter_map(|c| u16::try_from(*c).ok())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let backoff_ms = r
+            .backoff
+            .as_deref()
+            .and_then(parse_duration_ms)
+            .unwrap_or(RetryIr::DEFAULT_BACKOFF_MS);
+        // An explicit 0 turns retries off.
+        (attempts > 0).then_some(RetryIr {
+            codes,
+            attempts,
+            backoff_ms,
+        })
+    });
     let matches = rule
         .matches
         .iter()
@@ -226,6 +247,7 @@ fn rule_ir(
             filters,
             backends,
             timeouts,
+            retry,
         },
         matches,
     })

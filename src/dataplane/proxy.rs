@@ -10,7 +10,7 @@ use super::respond::{synthetic, Body, Synthetic};
 use super::table::{Endpoint, EntrySeries, PortKey, PortTable, RouteTable, Rule, Target};
 use super::tls::TlsInfo;
 use super::upstream;
-use crate::ir::{Cors, FilterIr, HeaderModifier};
+use crate::ir::{Cors, FilterIr, HeaderModifier, RetryIr};
 use crate::sim::rng::pick_weighted;
 use crate::stats::Series;
 use arc_swap::ArcSwap;
@@ -345,6 +345,10 @@ impl Proxy {
                     return resp;
                 }
             }
+            if let (Some(retry), Via::Pool | Via::Unpooled(Unpooled::H2c)) = (&p.rule.retry, &p.via)
+            {
+                return Box::pin(self.exchange_retrying(p, retry)).await;
+            }
             // The pooled path is awaited right here, not in a nested block: every level a
             // future is nested in adds a copy of it per request.
             let result = match (p.via, p.backend_timeout_ms) {
@@ -359,24 +363,79 @@ impl Proxy {
                     }
                 },
             };
-            let mut resp = match result {
-                Ok(resp) => resp,
+            match result {
+                Ok(resp) => answer(resp, p.response_mods, p.cors),
                 Err(e) => {
                     let detail = format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
-                    return synthetic(Synthetic::UpstreamFailed, &detail);
+                    synthetic(Synthetic::UpstreamFailed, &detail)
                 }
+            }
+        }
+    }
+
+    /// The exchange of a rule with a retry policy: the body is kept in memory so that each
+    /// try sends it again, and a try is repeated, after the backoff, when the pod answers
+    /// one of the policy's codes, cannot be connected to, or exceeds the backend timeout.
+    /// A connection that fails after the request went out is not retried: the pod may have
+    /// acted on it. The last try's outcome is the answer.
+    async fn exchange_retrying(&self, mut p: Prepared<'_>, retry: &RetryIr) -> Response<Body> {
+        let body = std::mem::replace(p.req.body_mut(), super::respond::empty());
+        let bytes = match upstream::buffer(body).await {
+            Ok(b) => b,
+            Err(e) => {
+                let detail = format!("the request body cannot be kept for retries: {e}");
+                return synthetic(Synthetic::BodyTooLarge, &detail);
+            }
+        };
+        let mut tries = 0;
+        let outcome = loop {
+            let mut req = Request::new(super::respond::full(bytes.clone()));
+            *req.method_mut() = p.req.method().clone();
+            *req.uri_mut() = p.req.uri().clone();
+            *req.version_mut() = p.req.version();
+            *req.headers_mut() = p.req.headers().clone();
+            let outcome = self.try_once(&p, req).await;
+            let again = match &outcome {
+                Try::Answered(resp) => retry.codes.contains(&resp.status().as_u16()),
+                Try::NotConnected(_) | Try::TimedOut => true,
+                Try::Failed(_) => false,
             };
-            // A 101's `Connection` and `Upgrade` are the client's answer to its upgrade.
-            if resp.status() != http::StatusCode::SWITCHING_PROTOCOLS {
-                HopByHop::of(resp.headers()).strip(resp.headers_mut(), false);
+            if !again || tries >= retry.attempts {
+                break outcome;
             }
-            for m in p.response_mods {
-                filters::modify_headers(resp.headers_mut(), m);
+            tries += 1;
+            drop(outcome);
+            tokio::time::sleep(retry.backoff(tries)).await;
+        };
+        let at = |e: &str| format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
+        match outcome {
+            Try::Answered(resp) => answer(resp, p.response_mods, p.cors),
+            Try::NotConnected(e) | Try::Failed(e) => synthetic(Synthetic::UpstreamFailed, &at(&e)),
+            Try::TimedOut => synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
+        }
+    }
+
+    /// One try of a retried exchange, over the pool or h2c.
+    async fn try_once(&self, p: &Prepared<'_>, req: Request<Body>) -> Try {
+        let send = async {
+            if matches!(p.via, Via::Unpooled(Unpooled::H2c)) {
+                return match self.h2c.request(req).await {
+                    Ok(r) => Try::Answered(r.map(Body::Incoming)),
+                    Err(e) if e.is_connect() => Try::NotConnected(e.to_string()),
+                    Err(e) => Try::Failed(e.to_string()),
+                };
             }
-            if let Some((c, o)) = p.cors {
-                filters::cors_headers(c, &o, None, resp.headers_mut());
+            match pool::send(p.endpoint.addr, req).await {
+                Ok(r) => Try::Answered(r),
+                Err(e @ pool::SendError::Connect(_)) => Try::NotConnected(e.to_string()),
+                Err(e) => Try::Failed(e.to_string()),
             }
-            resp
+        };
+        match p.backend_timeout_ms {
+            Some(ms) => tokio::time::timeout(Duration::from_millis(ms), send)
+                .await
+                .unwrap_or(Try::TimedOut),
+            None => send.await,
         }
     }
 
@@ -440,6 +499,36 @@ impl Proxy {
         *p.req.body_mut() = super::respond::full(bytes);
         Ok(())
     }
+}
+
+/// A pod's answer as the client gets it: hop-by-hop headers dropped, the rule's response
+/// filters applied.
+fn answer(
+    mut resp: Response<Body>,
+    response_mods: Vec<&HeaderModifier>,
+    cors: Option<(&Cors, String)>,
+) -> Response<Body> {
+    // A 101's `Connection` and `Upgrade` are the client's answer to its upgrade.
+    if resp.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+        HopByHop::of(resp.headers()).strip(resp.headers_mut(), false);
+    }
+    for m in response_mods {
+        filters::modify_headers(resp.headers_mut(), m);
+    }
+    if let Some((c, o)) = cors {
+        filters::cors_headers(c, &o, None, resp.headers_mut());
+    }
+    resp
+}
+
+/// How one try of a retried exchange ended.
+enum Try {
+    Answered(Response<Body>),
+    /// No connection to the pod: nothing was sent, so trying again is safe.
+    NotConnected(String),
+    /// The connection failed after the request went out.
+    Failed(String),
+    TimedOut,
 }
 
 /// What routing and the filters made of a request. Not boxed: `Forward` is the common case,

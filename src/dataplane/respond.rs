@@ -103,7 +103,7 @@ impl Synthetic {
             Synthetic::UpstreamFailed => "upstream-connection-failed",
             Synthetic::Timeout => "timeout",
             Synthetic::UnresolvedFilter => "unresolved-filter",
-            Synthetic::BodyTooLarge => "body-too-large-to-mirror",
+            Synthetic::BodyTooLarge => "body-too-large-to-copy",
             Synthetic::Misdirected => "misdirected-request",
         }
     }

@@ -4,7 +4,7 @@
 
 use super::hostindex::HostIndex;
 use super::matcher::Matcher;
-use crate::ir::{BackendTarget, EndpointIr, FilterIr, RoutingIr, Timeouts};
+use crate::ir::{BackendTarget, EndpointIr, FilterIr, RetryIr, RoutingIr, Timeouts};
 use crate::sim::rng::Stream;
 use crate::stats::{Registry, Series, SeriesKey};
 use std::collections::BTreeMap;
@@ -50,6 +50,7 @@ pub struct Rule {
     /// The n-th request on this rule gets the n-th draw, whichever thread serves it.
     pub counter: Arc<AtomicU64>,
     pub timeouts: Timeouts,
+    pub retry: Option<RetryIr>,
     /// RequestMirror targets resolved to endpoints, in filter order.
     pub mirrors: Vec<MirrorTarget>,
 }
@@ -217,6 +218,7 @@ pub fn compile(
                 stream: Stream::new(seed, id),
                 counter: counters.get(id),
                 timeouts: r.timeouts.clone(),
+                retry: r.retry.clone(),
                 mirrors,
             }),
         );

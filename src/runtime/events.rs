@@ -130,6 +130,7 @@ mod tests {
                     })
                     .collect(),
                 timeouts: Timeouts::default(),
+                retry: None,
             },
         );
         ir

@@ -1,0 +1,228 @@
+//! HTTPRoute `retry`, end to end over loopback: the echo pod's `/retry/` endpoint fails a
+//! request id a given number of times (with a status, or by resetting the connection), so
+//! each case shows exactly how many tries gwsim made.
+
+mod common;
+
+use bytes::Bytes;
+use common::{loopback_service, start, Client, Reply};
+use gwsim::runtime::sim::Sim;
+use http_body_util::{BodyExt, Full};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const HOST: &str = "retry.example";
+
+/// Routes under `/retry/<name>` to the echo pod, plus `/upload` to `origin` and `/refused` to
+/// `closed`, the test's own loopback ports.
+fn manifests(origin: u16, closed: u16) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: e2e}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: e2e}}
+spec:
+  gatewayClassName: gwsim
+  listeners:
+  - {{name: http, port: 80, protocol: HTTP}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: retries, namespace: e2e}}
+spec:
+  parentRefs: [{{name: gw}}]
+  hostnames: [{HOST}]
+  rules:
+  - matches: [{{path: {{type: PathPrefix, value: /retry/codes}}}}]
+    retry: {{codes: [500, 502], attempts: 3, backoff: 10ms}}
+    backendRefs: [{{name: echo, port: 8080}}]
+  - matches: [{{path: {{type: PathPrefix, value: /retry/off}}}}]
+    retry: {{codes: [500], attempts: 0}}
+    backendRefs: [{{name: echo, port: 8080}}]
+  - matches: [{{path: {{type: PathPrefix, value: /retry/slow}}}}]
+    retry: {{attempts: 1, backoff: 10ms}}
+    timeouts: {{backendRequest: 200ms}}
+    backendRefs: [{{name: echo, port: 8080}}]
+  - matches: [{{path: {{type: PathPrefix, value: /retry/backoff}}}}]
+    retry: {{codes: [503], attempts: 1, backoff: 300ms}}
+    backendRefs: [{{name: echo, port: 8080}}]
+  - matches: [{{path: {{type: PathPrefix, value: /upload}}}}]
+    retry: {{codes: [503], attempts: 1, backoff: 1ms}}
+    backendRefs: [{{name: origin, port: 8080}}]
+  - matches: [{{path: {{type: PathPrefix, value: /refused}}}}]
+    retry: {{attempts: 2, backoff: 50ms}}
+    backendRefs: [{{name: closed, port: 8080}}]
+---
+{}
+---
+{}
+"#,
+        loopback_service("origin", origin),
+        loopback_service("closed", closed),
+    )
+}
+
+/// An origin that answers its first request 503 and every later one 200, with the body it
+/// received; `tries` counts the requests.
+async fn flaky_origin() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind origin");
+    let port = listener.local_addr().expect("origin address").port();
+    let tries = Arc::new(AtomicUsize::new(0));
+    let counted = tries.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let counted = counted.clone();
+            let service = hyper::service::service_fn(move |req: http::Request<_>| {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let body = BodyExt::collect(req.into_body())
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    let status = if n == 0 { 503 } else { 200 };
+                    http::Response::builder()
+                        .status(status)
+                        .body(Full::new(body))
+                }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    (port, tries)
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    socket.local_addr().expect("address").port()
+}
+
+async fn sim(pool: u8) -> (tempfile::TempDir, Sim, Client, Arc<AtomicUsize>) {
+    let (origin, tries) = flaky_origin().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("all.yaml"),
+        manifests(origin, closed_port()),
+    )
+    .expect("write manifests");
+    common::write_echo_backends(dir.path(), "e2e", &[("echo", 1)]);
+    let sim = start(dir.path(), 5, pool).await;
+    let addr = sim.address("e2e/gw", 80).expect("listener bound");
+    (dir, sim, Client::connect(addr).await, tries)
+}
+
+/// `/retry/<rule>?uuid=<id>&...`: the echo pod fails `id` its first `succeedAfter` times.
+async fn retry(c: &mut Client, rule: &str, id: &str, query: &str) -> Reply {
+    c.get(HOST, &format!("/retry/{rule}?uuid={id}&{query}"))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_codes_are_retried_up_to_the_attempts() {
+    let (_dir, sim, mut c, _) = sim(98).await;
+    // Three failures, three retries: the fourth try succeeds.
+    let r = retry(&mut c, "codes", "a", "responseCode=500&succeedAfter=3").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = retry(&mut c, "codes", "b", "responseCode=502&succeedAfter=1").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    // Four failures outlast the budget: the pod's own last answer comes back.
+    let r = retry(&mut c, "codes", "c", "responseCode=500&succeedAfter=4").await;
+    assert_eq!(r.status, 500, "{r:?}");
+    assert!(r.headers.get("x-gwsim-reason").is_none(), "{r:?}");
+    // A code the policy does not list is answered as it is.
+    let r = retry(&mut c, "codes", "d", "responseCode=503&succeedAfter=1").await;
+    assert_eq!(r.status, 503, "{r:?}");
+    // `attempts: 0` turns retries off.
+    let r = retry(&mut c, "off", "e", "responseCode=500&succeedAfter=1").await;
+    assert_eq!(r.status, 500, "{r:?}");
+    // A connection the pod resets after reading the request is not retried: the pod may
+    // have acted on it.
+    let r = retry(&mut c, "codes", "f", "succeedAfter=1").await;
+    assert_eq!(r.status, 502, "{r:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_try_over_the_backend_timeout_is_retried() {
+    let (_dir, sim, mut c, _) = sim(99).await;
+    // The first try waits 5 s, past the 200 ms backend timeout; the retry is answered.
+    let started = Instant::now();
+    let r = retry(
+        &mut c,
+        "slow",
+        "a",
+        "responseCode=500&succeedAfter=1&delayRetry=5s",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the slow try was awaited"
+    );
+    // Without `codes`, an answer is never retried.
+    let r = retry(&mut c, "slow", "b", "responseCode=500&succeedAfter=1").await;
+    assert_eq!(r.status, 500, "{r:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_waits_for_the_backoff_and_resends_the_body() {
+    let (_dir, sim, mut c, tries) = sim(94).await;
+    let started = Instant::now();
+    let r = retry(&mut c, "backoff", "a", "responseCode=503&succeedAfter=1").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "retried before the 300 ms backoff: {:?}",
+        started.elapsed()
+    );
+
+    let addr = sim.address("e2e/gw", 80).expect("listener bound");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(
+        tokio::net::TcpStream::connect(addr).await.expect("connect"),
+    ))
+    .await
+    .expect("handshake");
+    tokio::spawn(conn);
+    let req = http::Request::post("/upload")
+        .header("host", HOST)
+        .body(Full::new(Bytes::from_static(b"the same body twice")))
+        .expect("request");
+    let resp = sender.send_request(req).await.expect("send");
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"the same body twice");
+    assert_eq!(tries.load(Ordering::SeqCst), 2, "one 503, one retry");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_retried_then_reported() {
+    let (_dir, sim, mut c, _) = sim(93).await;
+    let started = Instant::now();
+    let r = c.get(HOST, "/refused").await;
+    assert_eq!(r.status, 502, "{r:?}");
+    assert_eq!(
+        r.headers
+            .get("x-gwsim-reason")
+            .and_then(|v| v.to_str().ok()),
+        Some("upstream-connection-failed")
+    );
+    // Two retries after 50 ms and 100 ms: nothing was sent, so trying again was safe.
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "the refused connection was not retried with backoff: {:?}",
+        started.elapsed()
+    );
+    sim.shutdown().await;
+}
