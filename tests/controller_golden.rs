@@ -1,6 +1,6 @@
 //! Golden tests for the controller: `tests/testdata/controller/<case>.in.yaml` (plain
 //! manifests, nothing injected) → `<case>.out.yaml` (status, routing table, pod plan,
-//! diagnostics). `GWSIM_BLESS=1 cargo test --test controller_golden` rewrites the outputs.
+//! the Services generated for Gateways, diagnostics). `GWSIM_BLESS=1 cargo test --test controller_golden` rewrites the outputs.
 //!
 //! Each input also states its key outcomes in `# expect:` lines, checked independently of
 //! the output file so a wrong output cannot be blessed silently:
@@ -25,6 +25,9 @@ struct Golden<'a> {
     status: Vec<Entry<'a>>,
     routing: &'a gwsim::ir::RoutingIr,
     pods: &'a gwsim::ir::PodPlan,
+    /// The Services generated for the Gateways.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    generated: &'a [gwsim::controller::generated::GatewayService],
     diagnostics: Vec<String>,
 }
 
@@ -69,6 +72,7 @@ fn run_case(input: &Path) -> (String, pipeline::Pass) {
             .collect(),
         routing: &pass.translation.routing,
         pods: &pass.translation.pods,
+        generated: &pass.translation.generated,
         diagnostics: pass.diagnostics().map(ToString::to_string).collect(),
     };
     (gwsim::yaml::to_string(&golden), pass)

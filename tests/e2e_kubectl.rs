@@ -193,6 +193,14 @@ async fn get_prints_the_columns_kubectl_users_know() {
         &["get", "pod", "-n", "sample"],
         &["get", "ns"],
         &["get", "svc,deploy", "-n", "sample"],
+        &[
+            "get",
+            "svc",
+            "-n",
+            "sample-ingress",
+            "-l",
+            "gateway.networking.k8s.io/gateway-name=sample-gateway",
+        ],
         &["get", "crd"],
     ] {
         let out = c.ok(args, None).await;

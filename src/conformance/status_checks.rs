@@ -4,6 +4,7 @@
 
 use super::case::{Cond, GroupKind, ListenerExpect, ParentExpect, StatusCheck};
 use super::manifests::{UNUSABLE_ADDRESS, USABLE_ADDRESS};
+use crate::controller::generated::{GatewayService, GATEWAY_NAME_LABEL};
 use crate::runtime::sim::Sim;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,6 +33,8 @@ pub struct World {
     pub pods: BTreeMap<String, (usize, usize)>,
     /// The controller name `${CONTROLLER_NAME}` stands for.
     pub controller_name: String,
+    /// The Services generated for Gateways.
+    pub generated: Vec<GatewayService>,
 }
 
 impl World {
@@ -69,6 +72,7 @@ impl World {
             objects,
             pods,
             controller_name: controller_name.to_string(),
+            generated: translation.generated.clone(),
         }
     }
 
@@ -171,6 +175,10 @@ pub fn run(
                         g.status["addresses"]
                     )
                 })
+        }
+        "generated_resources_propagate_infrastructure" => {
+            let name = need(&check.gateway, "gateway")?;
+            infrastructure_propagated(world, &name)
         }
         "gateway_zero_routes" => {
             let g = world.get("Gateway", &need(&check.gateway, "gateway")?)?;
@@ -298,6 +306,43 @@ fn static_addresses_substituted(o: &ObjView) -> Result<(), String> {
             o.spec["addresses"]
         )
     })
+}
+
+/// Upstream lists the objects labelled with the Gateway's name in its namespace, needs one
+/// at least, and needs each to carry every `spec.infrastructure` label and annotation.
+fn infrastructure_propagated(world: &World, gateway: &str) -> Result<(), String> {
+    let g = world.get("Gateway", gateway)?;
+    let (_, name) = gateway.split_once('/').unwrap_or(("", gateway));
+    let generated: Vec<&GatewayService> = world
+        .generated
+        .iter()
+        .filter(|s| s.namespace == g.namespace)
+        .filter(|s| s.labels.get(GATEWAY_NAME_LABEL).map(String::as_str) == Some(name))
+        .collect();
+    if generated.is_empty() {
+        return Err(format!("no object is labelled {GATEWAY_NAME_LABEL}={name}"));
+    }
+    let wanted = |field: &str| -> Vec<(String, String)> {
+        g.spec["infrastructure"][field]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect()
+    };
+    for s in generated {
+        for (field, have) in [("labels", &s.labels), ("annotations", &s.annotations)] {
+            for (k, v) in wanted(field) {
+                if have.get(&k) != Some(&v) {
+                    return Err(format!(
+                        "Service {}/{} lacks the infrastructure {field} {k}={v}",
+                        s.namespace, s.name
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn list(v: &Value) -> Vec<&Value> {

@@ -22,6 +22,7 @@ fn world(route_status: Value, generation: i64) -> World {
         objects,
         pods: BTreeMap::new(),
         controller_name: "c".into(),
+        generated: Vec::new(),
     }
 }
 
@@ -75,23 +76,26 @@ fn route_condition_and_generation_changed() {
     assert!(run(&g, &w, &same).is_err());
 }
 
+/// A world with only Gateway `ns/gw`, of this spec and status.
+fn with_gateway(spec: Value, status: Value) -> World {
+    let mut w = world(Value::Null, 1);
+    w.objects.insert(
+        "Gateway ns/gw".into(),
+        ObjView {
+            namespace: "ns".into(),
+            generation: 1,
+            status,
+            spec,
+            annotations: BTreeMap::new(),
+        },
+    );
+    w
+}
+
 #[test]
 fn static_address_checks_read_the_spec_and_the_status() {
     use super::manifests::{UNUSABLE_ADDRESS, USABLE_ADDRESS};
-    let gateway = |spec: Value, status: Value| {
-        let mut w = world(Value::Null, 1);
-        w.objects.insert(
-            "Gateway ns/gw".into(),
-            ObjView {
-                namespace: "ns".into(),
-                generation: 1,
-                status,
-                spec,
-                annotations: BTreeMap::new(),
-            },
-        );
-        w
-    };
+    let gateway = with_gateway;
     let none = BTreeMap::new();
     let pre = check("{check: spec_precondition, object: Gateway ns/gw}");
     let three = json!({"addresses": [
@@ -115,4 +119,38 @@ fn static_address_checks_read_the_spec_and_the_status() {
         {"type": "IPAddress", "value": UNUSABLE_ADDRESS},
     ]});
     assert!(run(&addrs, &gateway(Value::Null, both), &none).is_err());
+}
+
+#[test]
+fn infrastructure_must_reach_the_generated_service() {
+    use crate::controller::generated::{GatewayService, GATEWAY_NAME_LABEL};
+    let mut w = with_gateway(
+        json!({"infrastructure": {"labels": {"team": "a"}, "annotations": {"note": "b"}}}),
+        Value::Null,
+    );
+    let c = check("{check: generated_resources_propagate_infrastructure, gateway: ns/gw}");
+    let none = BTreeMap::new();
+    let e = run(&c, &w, &none).expect_err("nothing generated");
+    assert!(e.contains("no object is labelled"), "{e}");
+    let service = |labels: &[(&str, &str)], annotations: &[(&str, &str)]| GatewayService {
+        namespace: "ns".into(),
+        name: "gw-c".into(),
+        gateway: "gw".into(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([(GATEWAY_NAME_LABEL.to_string(), "gw".to_string())])
+            .collect(),
+        annotations: annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        address: "127.0.0.1".into(),
+        ports: Vec::new(),
+    };
+    w.generated = vec![service(&[("team", "a")], &[])];
+    let e = run(&c, &w, &none).expect_err("annotation missing");
+    assert!(e.contains("annotations note=b"), "{e}");
+    w.generated = vec![service(&[("team", "a")], &[("note", "b")])];
+    assert_eq!(run(&c, &w, &none), Ok(()));
 }

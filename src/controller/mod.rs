@@ -11,6 +11,7 @@ mod class;
 mod client_ca;
 mod filters;
 mod gateway;
+pub mod generated;
 pub mod hostname;
 mod overlaps;
 mod pods;
@@ -104,6 +105,8 @@ pub struct Translation {
     pub status: BTreeMap<ObjectKey, ObjectStatus>,
     pub routing: RoutingIr,
     pub pods: PodPlan,
+    /// The Services a controller would create for the Gateways (see `generated`).
+    pub generated: Vec<generated::GatewayService>,
     /// Problems found while reconciling (on top of the store's).
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -171,6 +174,7 @@ pub fn reconcile(store: &Store, config: &Config) -> Translation {
         out.status
             .insert(g.key.clone(), ObjectStatus::Gateway(g.status()));
     }
+    out.generated = generated::services(store, &gateways);
 
     out.pods = pods::plan(store, &mut out.diagnostics);
     routing::build(&gateways, &routes, &mut out.routing);

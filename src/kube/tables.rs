@@ -100,6 +100,23 @@ fn cluster_ip(v: &Value) -> String {
     format!("10.96.{}.{}", (h >> 8) & 0xff, (h & 0xfe).max(2))
 }
 
+/// kubectl's EXTERNAL-IP: the load balancer's addresses, `<pending>` for a LoadBalancer
+/// that has none yet.
+fn external_ip(v: &Value) -> String {
+    let ips: Vec<&str> = v
+        .pointer("/status/loadBalancer/ingress")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["ip"].as_str().or_else(|| i["hostname"].as_str()))
+        .collect();
+    match (ips.is_empty(), str_at(v, &["spec", "type"])) {
+        (false, _) => ips.join(","),
+        (true, Some("LoadBalancer")) => "<pending>".into(),
+        (true, _) => "<none>".into(),
+    }
+}
+
 fn cells(res: &Resource, v: &Value, now: jiff::Timestamp) -> Vec<Value> {
     let name = json!(str_at(v, &["metadata", "name"]).unwrap_or_default());
     let created = str_at(v, &["metadata", "creationTimestamp"]).unwrap_or_default();
@@ -189,7 +206,7 @@ fn cells(res: &Resource, v: &Value, now: jiff::Timestamp) -> Vec<Value> {
                 vec![
                     json!(str_at(v, &["spec", "type"]).unwrap_or("ClusterIP")),
                     json!(cluster_ip(v)),
-                    json!("<none>"),
+                    json!(external_ip(v)),
                     json!(if ports.is_empty() {
                         "<none>".to_string()
                     } else {

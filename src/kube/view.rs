@@ -4,6 +4,7 @@
 //! changes for watches.
 
 use super::resources::for_kind;
+use crate::controller::generated::{GatewayService, GATEWAY_NAME_LABEL};
 use crate::model::{Kind, Object};
 use crate::runtime::sim::{PodView, State};
 use crate::runtime::versions::{Change, Versions};
@@ -114,6 +115,12 @@ impl Builder {
             objects.insert(
                 ("pods", p.namespace.clone(), p.name.clone()),
                 pod(p, &state, &born),
+            );
+        }
+        for g in &state.translation.generated {
+            objects.insert(
+                ("services", g.namespace.clone(), g.name.clone()),
+                gateway_service(g, &state),
             );
         }
         for crd in super::crds::all(&self.started) {
@@ -311,5 +318,46 @@ pub(crate) fn pod(p: &PodView, state: &State, born: &str) -> Value {
             "containerStatuses": statuses,
             "qosClass": "BestEffort",
         },
+    })
+}
+
+/// The Service a controller creates for a Gateway (see `controller::generated`): owned by
+/// the Gateway, born with it, its external IP the Gateway's address.
+pub(crate) fn gateway_service(g: &GatewayService, state: &State) -> Value {
+    let gateway = state.store.get(Kind::Gateway, &g.namespace, &g.gateway);
+    let created = gateway
+        .and_then(|o| o.meta().creation_timestamp.as_ref())
+        .map(|t| t.0.to_string())
+        .unwrap_or_default();
+    let gateway_uid = gateway
+        .map(|o| uid(&format!("{}@{created}", o.key)))
+        .unwrap_or_default();
+    let ports: Vec<Value> = g
+        .ports
+        .iter()
+        .map(|p| json!({"name": p.name, "port": p.port, "protocol": "TCP", "targetPort": p.port}))
+        .collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": g.name,
+            "namespace": g.namespace,
+            "uid": uid(&format!("service {}/{}@{created}", g.namespace, g.name)),
+            "creationTimestamp": created,
+            "labels": g.labels,
+            "annotations": g.annotations,
+            "ownerReferences": [{
+                "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                "name": g.gateway, "uid": gateway_uid,
+                "controller": true, "blockOwnerDeletion": true,
+            }],
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {GATEWAY_NAME_LABEL: g.gateway},
+            "ports": ports,
+        },
+        "status": {"loadBalancer": {"ingress": [{"ip": g.address, "ipMode": "VIP"}]}},
     })
 }
