@@ -149,6 +149,9 @@ async fn listed_codes_are_retried_up_to_the_attempts() {
     // have acted on it.
     let r = retry(&mut c, "codes", "f", "succeedAfter=1").await;
     assert_eq!(r.status, 502, "{r:?}");
+    // The stats count the repeated tries: 3 + 1 + 3.
+    let retried: u64 = sim.stats().snapshot().iter().map(|s| s.retries).sum();
+    assert_eq!(retried, 7);
     sim.shutdown().await;
 }
 

@@ -202,6 +202,7 @@ function drawTraffic(v) {
     t.noTarget ? el("div", { class: "empty", text: t.noTarget }) : null,
     t.rules.map((r) => el("div", { class: "rule" },
       el("div", { class: "meta", text: `rule ${r.index} · ${r.matches} · ${r.totals.requests} requests · ${r.rps.toFixed(1)} req/s` +
+        (r.totals.retries ? ` · ${r.totals.retries} retried` : "") +
         (r.totals.p50Ms !== null && r.totals.p50Ms !== undefined ? ` · p50 ${r.totals.p50Ms} ms · p99 ${r.totals.p99Ms} ms` : "") }),
       el("div", { class: "split" }, r.backends.flatMap((b) => [
         el("div", { class: "label", title: b.name, text: b.label }),

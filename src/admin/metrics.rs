@@ -15,6 +15,8 @@ use prometheus_client::registry::Registry;
 pub const REQUESTS: &str = "gwsim_requests";
 /// Request latency histogram, seconds.
 pub const REQUEST_DURATION: &str = "gwsim_request_duration_seconds";
+/// Tries repeated by retry policies, per gateway/listener/route/rule/backend/pod.
+pub const RETRIES: &str = "gwsim_retries";
 /// Reloads applied.
 pub const RELOADS: &str = "gwsim_reloads";
 /// Reload duration histogram, seconds.
@@ -110,6 +112,19 @@ impl Collector for SimCollector {
                     &buckets(&s.latency_buckets),
                     None,
                 )?;
+            }
+        }
+        {
+            let mut family = encoder.encode_descriptor(
+                RETRIES,
+                "Tries repeated by HTTPRoute retry policies, by gateway, listener, route, rule, backend and pod.",
+                None,
+                MetricType::Counter,
+            )?;
+            for s in series.iter().filter(|s| s.retries > 0) {
+                let set = labels(&s.key);
+                let metric = family.encode_family(&set)?;
+                ConstCounter::new(s.retries).encode(metric)?;
             }
         }
         let reloads = &self.handle.events().reloads;

@@ -363,8 +363,12 @@ impl Proxy {
                     }
                 },
             };
+            // Edited in place: passing the response by value would copy it twice.
             match result {
-                Ok(resp) => answer(resp, p.response_mods, p.cors),
+                Ok(mut resp) => {
+                    answer(&mut resp, p.response_mods, p.cors);
+                    resp
+                }
                 Err(e) => {
                     let detail = format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
                     synthetic(Synthetic::UpstreamFailed, &detail)
@@ -404,12 +408,16 @@ impl Proxy {
                 break outcome;
             }
             tries += 1;
+            p.used.add_retries(1);
             drop(outcome);
             tokio::time::sleep(retry.backoff(tries)).await;
         };
         let at = |e: &str| format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
         match outcome {
-            Try::Answered(resp) => answer(resp, p.response_mods, p.cors),
+            Try::Answered(mut resp) => {
+                answer(&mut resp, p.response_mods, p.cors);
+                resp
+            }
             Try::NotConnected(e) | Try::Failed(e) => synthetic(Synthetic::UpstreamFailed, &at(&e)),
             Try::TimedOut => synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
         }
@@ -504,10 +512,10 @@ impl Proxy {
 /// A pod's answer as the client gets it: hop-by-hop headers dropped, the rule's response
 /// filters applied.
 fn answer(
-    mut resp: Response<Body>,
+    resp: &mut Response<Body>,
     response_mods: Vec<&HeaderModifier>,
     cors: Option<(&Cors, String)>,
-) -> Response<Body> {
+) {
     // A 101's `Connection` and `Upgrade` are the client's answer to its upgrade.
     if resp.status() != http::StatusCode::SWITCHING_PROTOCOLS {
         HopByHop::of(resp.headers()).strip(resp.headers_mut(), false);
@@ -518,7 +526,6 @@ fn answer(
     if let Some((c, o)) = cors {
         filters::cors_headers(c, &o, None, resp.headers_mut());
     }
-    resp
 }
 
 /// How one try of a retried exchange ended.

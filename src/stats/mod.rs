@@ -88,6 +88,9 @@ pub struct Series {
     /// count at 0. Most series never see such a code, and a table of tens of thousands of
     /// routes has tens of thousands of series.
     codes: OnceLock<Box<[AtomicU64]>>,
+    /// Tries a retry policy repeated for the requests of this series. Retries are rare, so
+    /// one shared counter does.
+    retries: AtomicU64,
 }
 
 impl Series {
@@ -96,6 +99,7 @@ impl Series {
             key,
             shards: (0..shard_count()).map(|_| Shard::default()).collect(),
             codes: OnceLock::new(),
+            retries: AtomicU64::new(0),
         }
     }
 
@@ -134,6 +138,15 @@ impl Series {
             b.fetch_add(1, Ordering::Relaxed);
         }
         shard.sum_us.fetch_add(latency_us, Ordering::Relaxed);
+    }
+
+    /// Counts `n` more tries repeated by a retry policy.
+    pub fn add_retries(&self, n: u64) {
+        self.retries.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     pub fn requests(&self) -> u64 {
@@ -200,6 +213,7 @@ impl Series {
         for c in self.codes.get().into_iter().flat_map(|codes| codes.iter()) {
             c.store(0, Ordering::Relaxed);
         }
+        self.retries.store(0, Ordering::Relaxed);
     }
 }
 
@@ -235,6 +249,7 @@ impl Registry {
                 codes: s.codes(),
                 latency_buckets: s.latency_counts(),
                 latency_sum_us: s.latency_sum_us(),
+                retries: s.retries(),
             })
             .collect()
     }
@@ -261,6 +276,8 @@ pub struct SeriesSnapshot {
     /// Counts per bucket of [`BUCKETS_US`] (not cumulative), plus one overflow bucket.
     pub latency_buckets: Vec<u64>,
     pub latency_sum_us: u64,
+    /// Tries repeated by a retry policy (not counted in `requests`).
+    pub retries: u64,
 }
 
 impl SeriesSnapshot {

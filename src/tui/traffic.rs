@@ -131,6 +131,9 @@ fn codes_and_latency(c: &Counts) -> Vec<Span<'static>> {
             health_style(health),
         ));
     }
+    if c.retries > 0 {
+        spans.push(dim(format!("  {} retried", thousands(c.retries))));
+    }
     if let (Some(p50), Some(p99)) = (c.p50_ms, c.p99_ms) {
         spans.push(dim(format!("  p50 {p50} ms  p99 {p99} ms")));
     }

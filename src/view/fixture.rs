@@ -138,6 +138,7 @@ pub fn series(
         codes: BTreeMap::from([(200, requests)]),
         latency_buckets: buckets,
         latency_sum_us: requests * latency_us,
+        retries: 0,
     }
 }
 

@@ -390,6 +390,13 @@ pub struct Counts {
     pub codes: BTreeMap<u16, u64>,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Tries a retry policy repeated (not in `requests`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retries: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Something a person should fix or know.

@@ -101,6 +101,7 @@ mod tests {
             codes: BTreeMap::from([(200, requests)]),
             latency_buckets: vec![0; 17],
             latency_sum_us: 0,
+            retries: 0,
         }
     }
 

@@ -183,6 +183,7 @@ pub(super) fn counts(series: &[&SeriesSnapshot]) -> Counts {
         codes: BTreeMap::new(),
         latency_buckets: Vec::new(),
         latency_sum_us: 0,
+        retries: 0,
     };
     for s in series {
         merged.requests += s.requests;
@@ -196,12 +197,14 @@ pub(super) fn counts(series: &[&SeriesSnapshot]) -> Counts {
             *slot += n;
         }
         merged.latency_sum_us += s.latency_sum_us;
+        merged.retries += s.retries;
     }
     Counts {
         requests: merged.requests,
         p50_ms: merged.quantile_us(0.5).map(|us| us as f64 / 1000.0),
         p99_ms: merged.quantile_us(0.99).map(|us| us as f64 / 1000.0),
         codes: merged.codes,
+        retries: merged.retries,
     }
 }
 
