@@ -166,6 +166,19 @@ async fn get_prints_kubectl_tables_and_formats() {
     )
     .await;
     assert!(out.starts_with("apiVersion: v1\nkind: Service\n"), "{out}");
+    // The Gateway's generated Service, listed as kubectl lists it.
+    let (_, out, _) = run_get(
+        dir.path(),
+        &[
+            "svc",
+            "-n",
+            "sample-ingress",
+            "-o",
+            "jsonpath={.items[*].metadata.name} {.items[0].status.loadBalancer.ingress[0].ip}",
+        ],
+    )
+    .await;
+    assert_eq!(out, format!("sample-gateway-istio {address}"));
 
     let (code, _, err) = run_get(dir.path(), &["gtw", "nope", "-n", "sample-ingress"]).await;
     assert_eq!(code, 1);

@@ -55,28 +55,45 @@ impl PodClock {
     }
 }
 
-/// The objects `filter` selects, in kind, namespace, name order, pods after Deployments.
-/// Objects are rendered by the Kubernetes API's own renderer, so `gwsim get` and kubectl
-/// see the same objects.
+/// The objects `filter` selects, in kind, namespace, name order, pods after Deployments, the
+/// Services generated for Gateways among the Services. Objects are rendered by the
+/// Kubernetes API's own renderer, so `gwsim get` and kubectl see the same objects.
 pub fn list(state: &State, filter: &Filter, pod_times: &BTreeMap<String, String>) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    let mut pods_done = false;
+    use crate::model::Kind;
+    // (kind, after that kind's objects, namespace, name)
+    let mut out: Vec<((Kind, bool, String, String), Value)> = Vec::new();
     for o in state.store.objects.values() {
-        if !pods_done && o.key.kind > crate::model::Kind::Deployment {
-            out.extend(pods(state, filter, pod_times));
-            pods_done = true;
-        }
         if filter.wants(Resource::Object(o.key.kind), &o.key.namespace, &o.key.name) {
-            out.push(crate::kube::view::store_object(o, state));
+            let at = (
+                o.key.kind,
+                false,
+                o.key.namespace.clone(),
+                o.key.name.clone(),
+            );
+            out.push((at, crate::kube::view::store_object(o, state)));
         }
     }
-    if !pods_done {
-        out.extend(pods(state, filter, pod_times));
+    for g in &state.translation.generated {
+        if filter.wants(Resource::Object(Kind::Service), &g.namespace, &g.name) {
+            let at = (Kind::Service, false, g.namespace.clone(), g.name.clone());
+            out.push((at, crate::kube::view::gateway_service(g, state)));
+        }
     }
-    out
+    for (p, v) in pods(state, filter, pod_times) {
+        out.push((
+            (Kind::Deployment, true, p.namespace.clone(), p.name.clone()),
+            v,
+        ));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, v)| v).collect()
 }
 
-fn pods(state: &State, filter: &Filter, times: &BTreeMap<String, String>) -> Vec<Value> {
+fn pods<'s>(
+    state: &'s State,
+    filter: &Filter,
+    times: &BTreeMap<String, String>,
+) -> Vec<(&'s crate::runtime::sim::PodView, Value)> {
     state
         .pods
         .iter()
@@ -86,7 +103,7 @@ fn pods(state: &State, filter: &Filter, times: &BTreeMap<String, String>) -> Vec
                 .get(&format!("{}/{}", p.namespace, p.name))
                 .map(String::as_str)
                 .unwrap_or_default();
-            crate::kube::view::pod(p, state, born)
+            (p, crate::kube::view::pod(p, state, born))
         })
         .collect()
 }
