@@ -152,6 +152,9 @@ async fn listed_codes_are_retried_up_to_the_attempts() {
     // The stats count the repeated tries: 3 + 1 + 3.
     let retried: u64 = sim.stats().snapshot().iter().map(|s| s.retries).sum();
     assert_eq!(retried, 7);
+    // So does the request log, per request, oldest first: a, b, c, then none.
+    let logged: Vec<u32> = sim.requests().since(0).iter().map(|r| r.retries).collect();
+    assert_eq!(logged, [3, 1, 3, 0, 0, 0]);
     sim.shutdown().await;
 }
 
@@ -221,6 +224,8 @@ async fn a_refused_connection_is_retried_then_reported() {
             .and_then(|v| v.to_str().ok()),
         Some("upstream-connection-failed")
     );
+    let logged: Vec<u32> = sim.requests().since(0).iter().map(|r| r.retries).collect();
+    assert_eq!(logged, [2], "both retries are in the request log");
     // Two retries after 50 ms and 100 ms: nothing was sent, so trying again was safe.
     assert!(
         started.elapsed() >= Duration::from_millis(150),

@@ -278,7 +278,7 @@ function drawRequests() {
     rows.map((r) => el("tr", {},
       el("td", { class: "mono", text: new Date(r.unixMs).toLocaleTimeString() }),
       el("td", { class: "mono", text: `${r.method} ${r.host}${r.path}` }),
-      el("td", { class: "mono status-" + String(r.status)[0], text: String(r.status) }),
+      el("td", { class: "mono status-" + String(r.status)[0], text: String(r.status) + (r.retries ? ` (${r.retries} retried)` : "") }),
       el("td", { class: "mono", text: (r.latencyUs / 1000).toFixed(2) }),
       el("td", { class: "mono", text: r.rule || "(no match)" }),
       el("td", { class: "mono", text: r.backend }),

@@ -241,7 +241,14 @@ impl Proxy {
         let us = u64::try_from(ended.duration_since(started).as_micros()).unwrap_or(u64::MAX);
         let status = resp.status().as_u16();
         series.record(status, us);
-        let seen = super::reqlog::Seen { method, host, path };
+        // Only a retried answer carries extensions gwsim put there.
+        let retries = resp.extensions().get::<Retried>().map_or(0, |r| r.0);
+        let seen = super::reqlog::Seen {
+            method,
+            host,
+            path,
+            retries,
+        };
         self.requests.record(&seen, status, us, series, ended);
     }
 
@@ -413,14 +420,18 @@ impl Proxy {
             tokio::time::sleep(retry.backoff(tries)).await;
         };
         let at = |e: &str| format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
-        match outcome {
+        let mut resp = match outcome {
             Try::Answered(mut resp) => {
                 answer(&mut resp, p.response_mods, p.cors);
                 resp
             }
             Try::NotConnected(e) | Try::Failed(e) => synthetic(Synthetic::UpstreamFailed, &at(&e)),
             Try::TimedOut => synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
+        };
+        if tries > 0 {
+            resp.extensions_mut().insert(Retried(tries));
         }
+        resp
     }
 
     /// One try of a retried exchange, over the pool or h2c.
@@ -527,6 +538,10 @@ fn answer(
         filters::cors_headers(c, &o, None, resp.headers_mut());
     }
 }
+
+/// How many tries a retry policy repeated for an answer, for the request log.
+#[derive(Clone, Copy, Debug)]
+struct Retried(u32);
 
 /// How one try of a retried exchange ended.
 enum Try {

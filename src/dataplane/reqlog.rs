@@ -29,6 +29,7 @@ struct Slot {
     path: String,
     status: u16,
     latency_us: u64,
+    retries: u32,
     /// The series it was counted in: its key names the gateway, listener, route, rule,
     /// backend and pod, without copying those strings per request.
     series: Arc<Series>,
@@ -46,6 +47,9 @@ pub struct RequestRecord {
     pub path: String,
     pub status: u16,
     pub latency_us: u64,
+    /// Tries a retry policy repeated (left out when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retries: u32,
     pub gateway: String,
     pub listener: String,
     pub route: String,
@@ -53,6 +57,10 @@ pub struct RequestRecord {
     pub rule: String,
     pub backend: String,
     pub pod: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One reading of both clocks, taken at the first request: the request path has just read
@@ -141,6 +149,8 @@ pub struct Seen<'a> {
     pub method: &'a http::Method,
     pub host: &'a str,
     pub path: &'a str,
+    /// Tries a retry policy repeated for it.
+    pub retries: u32,
 }
 
 impl RequestLog {
@@ -181,6 +191,7 @@ impl RequestLog {
                 s.path.push_str(seen.path);
                 s.status = status;
                 s.latency_us = latency_us;
+                s.retries = seen.retries;
                 if !Arc::ptr_eq(&s.series, series) {
                     s.series = series.clone();
                 }
@@ -194,6 +205,7 @@ impl RequestLog {
                     path: seen.path.to_string(),
                     status,
                     latency_us,
+                    retries: seen.retries,
                     series: series.clone(),
                 })
             }
@@ -221,6 +233,7 @@ impl RequestLog {
                     path: s.path,
                     status: s.status,
                     latency_us: s.latency_us,
+                    retries: s.retries,
                     gateway: k.gateway.clone(),
                     listener: k.listener.clone(),
                     route: k.route.clone(),
@@ -267,6 +280,7 @@ mod tests {
                 method: &http::Method::GET,
                 host: "h",
                 path: &path,
+                retries: 0,
             };
             log.record(&seen, 200, 5, &series, at);
         }
@@ -299,6 +313,7 @@ mod tests {
                             method: &http::Method::GET,
                             host: "h",
                             path: &path,
+                            retries: 0,
                         };
                         log.record(&seen, 200, 1, series, at);
                     }
