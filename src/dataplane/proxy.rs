@@ -105,11 +105,36 @@ struct Ctx<'a> {
 type RareSend<'a> = std::pin::Pin<
     Box<
         dyn std::future::Future<
-                Output = Result<Result<Response<Body>, String>, tokio::time::error::Elapsed>,
+                Output = Result<Result<Response<Body>, SendFailure>, tokio::time::error::Elapsed>,
             > + Send
             + 'a,
     >,
 >;
+
+/// Why a pod gave no answer.
+struct SendFailure {
+    /// No connection was made, so nothing was sent: trying again is safe.
+    before_sending: bool,
+    detail: String,
+}
+
+impl From<pool::SendError> for SendFailure {
+    fn from(e: pool::SendError) -> Self {
+        SendFailure {
+            before_sending: matches!(e, pool::SendError::Connect(_)),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<hyper_util::client::legacy::Error> for SendFailure {
+    fn from(e: hyper_util::client::legacy::Error) -> Self {
+        SendFailure {
+            before_sending: e.is_connect(),
+            detail: e.to_string(),
+        }
+    }
+}
 
 /// A response and the stats series it counts in.
 type Tagged<'s> = (Response<Body>, &'s Arc<Series>);
@@ -361,7 +386,7 @@ impl Proxy {
             let result = match (p.via, p.backend_timeout_ms) {
                 (Via::Pool, None) => pool::send(p.endpoint.addr, p.req)
                     .await
-                    .map_err(|e| e.to_string()),
+                    .map_err(SendFailure::from),
                 (via, timeout_ms) => match self.send_rare(via, p.req, p.endpoint, timeout_ms).await
                 {
                     Ok(r) => r,
@@ -377,7 +402,7 @@ impl Proxy {
                     resp
                 }
                 Err(e) => {
-                    let detail = format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
+                    let detail = format!("{} ({}): {}", p.endpoint.pod, p.endpoint.addr, e.detail);
                     synthetic(Synthetic::UpstreamFailed, &detail)
                 }
             }
@@ -405,11 +430,17 @@ impl Proxy {
             *req.uri_mut() = p.req.uri().clone();
             *req.version_mut() = p.req.version();
             *req.headers_mut() = p.req.headers().clone();
-            let outcome = self.try_once(&p, req).await;
+            let via = match p.via {
+                Via::Unpooled(Unpooled::H2c) => Via::Unpooled(Unpooled::H2c),
+                _ => Via::Pool,
+            };
+            let outcome = self
+                .send_rare(via, req, p.endpoint, p.backend_timeout_ms)
+                .await;
             let again = match &outcome {
-                Try::Answered(resp) => retry.codes.contains(&resp.status().as_u16()),
-                Try::NotConnected(_) | Try::TimedOut => true,
-                Try::Failed(_) => false,
+                Ok(Ok(resp)) => retry.codes.contains(&resp.status().as_u16()),
+                Ok(Err(e)) => e.before_sending,
+                Err(_) => true,
             };
             if !again || tries >= retry.attempts {
                 break outcome;
@@ -419,14 +450,16 @@ impl Proxy {
             drop(outcome);
             tokio::time::sleep(retry.backoff(tries)).await;
         };
-        let at = |e: &str| format!("{} ({}): {e}", p.endpoint.pod, p.endpoint.addr);
         let mut resp = match outcome {
-            Try::Answered(mut resp) => {
+            Ok(Ok(mut resp)) => {
                 answer(&mut resp, p.response_mods, p.cors);
                 resp
             }
-            Try::NotConnected(e) | Try::Failed(e) => synthetic(Synthetic::UpstreamFailed, &at(&e)),
-            Try::TimedOut => synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
+            Ok(Err(e)) => {
+                let detail = format!("{} ({}): {}", p.endpoint.pod, p.endpoint.addr, e.detail);
+                synthetic(Synthetic::UpstreamFailed, &detail)
+            }
+            Err(_) => synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
         };
         if tries > 0 {
             resp.extensions_mut().insert(Retried(tries));
@@ -434,33 +467,10 @@ impl Proxy {
         resp
     }
 
-    /// One try of a retried exchange, over the pool or h2c.
-    async fn try_once(&self, p: &Prepared<'_>, req: Request<Body>) -> Try {
-        let send = async {
-            if matches!(p.via, Via::Unpooled(Unpooled::H2c)) {
-                return match self.h2c.request(req).await {
-                    Ok(r) => Try::Answered(r.map(Body::Incoming)),
-                    Err(e) if e.is_connect() => Try::NotConnected(e.to_string()),
-                    Err(e) => Try::Failed(e.to_string()),
-                };
-            }
-            match pool::send(p.endpoint.addr, req).await {
-                Ok(r) => Try::Answered(r),
-                Err(e @ pool::SendError::Connect(_)) => Try::NotConnected(e.to_string()),
-                Err(e) => Try::Failed(e.to_string()),
-            }
-        };
-        match p.backend_timeout_ms {
-            Some(ms) => tokio::time::timeout(Duration::from_millis(ms), send)
-                .await
-                .unwrap_or(Try::TimedOut),
-            None => send.await,
-        }
-    }
-
     /// Sends with a backend timeout, over h2c or as an upgrade: boxed behind a trait object,
     /// so neither the timer nor these paths' code is inlined into the pooled HTTP/1.1 path
-    /// every other request takes. `Err` when the timeout expired.
+    /// every other request takes; each try of a retried exchange goes through here too.
+    /// `Err` when the timeout expired.
     fn send_rare<'a>(
         &'a self,
         via: Via,
@@ -473,13 +483,13 @@ impl Proxy {
                 match via {
                     Via::Pool => pool::send(endpoint.addr, req)
                         .await
-                        .map_err(|e| e.to_string()),
+                        .map_err(SendFailure::from),
                     Via::Unpooled(Unpooled::H2c) => self
                         .h2c
                         .request(req)
                         .await
                         .map(|r| r.map(Body::Incoming))
-                        .map_err(|e| e.to_string()),
+                        .map_err(SendFailure::from),
                     // The pod's 101 or refusal is the answer; it is never a pooled exchange.
                     Via::Unpooled(Unpooled::Upgrade(client_side)) => {
                         Ok(upstream::upgrade(req, client_side, endpoint).await)
@@ -542,16 +552,6 @@ fn answer(
 /// How many tries a retry policy repeated for an answer, for the request log.
 #[derive(Clone, Copy, Debug)]
 struct Retried(u32);
-
-/// How one try of a retried exchange ended.
-enum Try {
-    Answered(Response<Body>),
-    /// No connection to the pod: nothing was sent, so trying again is safe.
-    NotConnected(String),
-    /// The connection failed after the request went out.
-    Failed(String),
-    TimedOut,
-}
 
 /// What routing and the filters made of a request. Not boxed: `Forward` is the common case,
 /// and boxing it would cost an allocation per request.
