@@ -205,30 +205,7 @@ fn rule_ir(
             .and_then(parse_duration_ms)
             .filter(|ms| *ms > 0),
     };
-    let retry = rule.retry.as_ref().and_then(|r| {
-        let attempts = r
-            .attempts
-            .map_or(RetryIr::DEFAULT_ATTEMPTS, |a| u32::try_from(a).unwrap_or(0));
-        let mut codes: Vec<u16> = r
-            .codes
-            .iter()
-            .flatten()
-            .filter_map(|c| u16::try_from(*c).ok())
-            .collect();
-        codes.sort_unstable();
-        codes.dedup();
-        let backoff_ms = r
-            .backoff
-            .as_deref()
-            .and_then(parse_duration_ms)
-            .unwrap_or(RetryIr::DEFAULT_BACKOFF_MS);
-        // An explicit 0 turns retries off.
-        (attempts > 0).then_some(RetryIr {
-            codes,
-            attempts,
-            backoff_ms,
-        })
-    });
+    let retry = rule.retry.as_ref().and_then(retry_ir);
     let matches = rule
         .matches
         .iter()
@@ -250,6 +227,32 @@ fn rule_ir(
             retry,
         },
         matches,
+    })
+}
+
+/// A rule's retry policy with gwsim's defaults filled in; `None` when it turns retries off
+/// (`attempts: 0`).
+fn retry_ir(r: &gw::HttpRouteRulesRetry) -> Option<RetryIr> {
+    let attempts = r
+        .attempts
+        .map_or(RetryIr::DEFAULT_ATTEMPTS, |a| u32::try_from(a).unwrap_or(0));
+    let mut codes: Vec<u16> = r
+        .codes
+        .iter()
+        .flatten()
+        .filter_map(|c| u16::try_from(*c).ok())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let backoff_ms = r
+        .backoff
+        .as_deref()
+        .and_then(parse_duration_ms)
+        .unwrap_or(RetryIr::DEFAULT_BACKOFF_MS);
+    (attempts > 0).then_some(RetryIr {
+        codes,
+        attempts,
+        backoff_ms,
     })
 }
 
