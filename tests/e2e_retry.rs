@@ -48,6 +48,10 @@ spec:
     retry: {{attempts: 1, backoff: 10ms}}
     timeouts: {{backendRequest: 200ms}}
     backendRefs: [{{name: echo, port: 8080}}]
+  - matches: [{{path: {{type: PathPrefix, value: /retry/bounded}}}}]
+    retry: {{codes: [500], attempts: 3, backoff: 200ms}}
+    timeouts: {{request: 300ms}}
+    backendRefs: [{{name: echo, port: 8080}}]
   - matches: [{{path: {{type: PathPrefix, value: /retry/backoff}}}}]
     retry: {{codes: [503], attempts: 1, backoff: 300ms}}
     backendRefs: [{{name: echo, port: 8080}}]
@@ -175,6 +179,10 @@ async fn a_try_over_the_backend_timeout_is_retried() {
         started.elapsed() < Duration::from_secs(5),
         "the slow try was awaited"
     );
+    // The request timeout bounds all tries together: unbounded, the fourth try (after
+    // 200 + 400 + 800 ms of backoff) would have been answered 200.
+    let r = retry(&mut c, "bounded", "c", "responseCode=500&succeedAfter=3").await;
+    assert_eq!(r.status, 504, "{r:?}");
     // Without `codes`, an answer is never retried.
     let r = retry(&mut c, "slow", "b", "responseCode=500&succeedAfter=1").await;
     assert_eq!(r.status, 500, "{r:?}");
