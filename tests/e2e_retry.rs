@@ -71,7 +71,7 @@ spec:
     )
 }
 
-/// An origin that answers its first request 503 and every later one 200, with the body it
+/// An origin that answers 503 and 200 in turn, starting with 503, each with the body it
 /// received; `tries` counts the requests.
 async fn flaky_origin() -> (u16, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -90,7 +90,7 @@ async fn flaky_origin() -> (u16, Arc<AtomicUsize>) {
                         .await
                         .map(|b| b.to_bytes())
                         .unwrap_or_default();
-                    let status = if n == 0 { 503 } else { 200 };
+                    let status = if n % 2 == 0 { 503 } else { 200 };
                     http::Response::builder()
                         .status(status)
                         .body(Full::new(body))
@@ -217,6 +217,18 @@ async fn a_retry_waits_for_the_backoff_and_resends_the_body() {
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     assert_eq!(&body[..], b"the same body twice");
     assert_eq!(tries.load(Ordering::SeqCst), 2, "one 503, one retry");
+
+    // A body over the 1 MiB that can be kept for retries goes once, without them.
+    let big = Bytes::from(vec![b'x'; (1 << 20) + 1]);
+    let req = http::Request::post("/upload")
+        .header("host", HOST)
+        .body(Full::new(big.clone()))
+        .expect("request");
+    let resp = sender.send_request(req).await.expect("send");
+    assert_eq!(resp.status(), 503);
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(body, big, "the whole body reached the origin");
+    assert_eq!(tries.load(Ordering::SeqCst), 3, "not retried");
     sim.shutdown().await;
 }
 

@@ -379,7 +379,14 @@ impl Proxy {
             }
             if let (Some(retry), Via::Pool | Via::Unpooled(Unpooled::H2c)) = (&p.rule.retry, &p.via)
             {
-                return Box::pin(self.exchange_retrying(p, retry)).await;
+                // A body that cannot be kept for the tries (over the limit, or of unknown
+                // length) goes once, without retries, as Envoy does past its buffer limit.
+                if http_body::Body::size_hint(p.req.body())
+                    .upper()
+                    .is_some_and(|n| n <= upstream::MAX_MIRRORED_BODY as u64)
+                {
+                    return Box::pin(self.exchange_retrying(p, retry)).await;
+                }
             }
             // The pooled path is awaited right here, not in a nested block: every level a
             // future is nested in adds a copy of it per request.
