@@ -90,7 +90,7 @@ async fn flaky_origin() -> (u16, Arc<AtomicUsize>) {
                         .await
                         .map(|b| b.to_bytes())
                         .unwrap_or_default();
-                    let status = if n % 2 == 0 { 503 } else { 200 };
+                    let status = if n.is_multiple_of(2) { 503 } else { 200 };
                     http::Response::builder()
                         .status(status)
                         .body(Full::new(body))
