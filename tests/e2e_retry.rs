@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{loopback_service, start, Client, Reply};
+use common::{loopback_service, loopback_service_at, start, Client, Reply};
 use gwsim::runtime::sim::Sim;
 use http_body_util::{BodyExt, Full};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,6 +58,9 @@ spec:
   - matches: [{{path: {{type: PathPrefix, value: /upload}}}}]
     retry: {{codes: [503], attempts: 1, backoff: 1ms}}
     backendRefs: [{{name: origin, port: 8080}}]
+  - matches: [{{path: {{type: PathPrefix, value: /pair}}}}]
+    retry: {{attempts: 1, backoff: 1ms}}
+    backendRefs: [{{name: pair, port: 8080}}]
   - matches: [{{path: {{type: PathPrefix, value: /refused}}}}]
     retry: {{attempts: 2, backoff: 50ms}}
     backendRefs: [{{name: closed, port: 8080}}]
@@ -65,9 +68,12 @@ spec:
 {}
 ---
 {}
+---
+{}
 "#,
         loopback_service("origin", origin),
         loopback_service("closed", closed),
+        loopback_service_at("pair", origin, &["127.0.0.2", "127.0.0.1"]),
     )
 }
 
@@ -252,5 +258,36 @@ async fn a_refused_connection_is_retried_then_reported() {
         "the refused connection was not retried with backoff: {:?}",
         started.elapsed()
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_moves_to_the_backends_next_endpoint() {
+    // `pair` has two endpoints on the origin's port: 127.0.0.1, where the origin listens,
+    // and 127.0.0.2, where nothing does.
+    let (_dir, sim, mut c, tries) = sim(92).await;
+    for _ in 0..6 {
+        let r = c.get(HOST, "/pair").await;
+        assert!(r.headers.get("x-gwsim-reason").is_none(), "{r:?}");
+    }
+    assert_eq!(
+        tries.load(Ordering::SeqCst),
+        6,
+        "the origin answered every request"
+    );
+    let snapshot = sim.stats().snapshot();
+    let by_ip = |ip: &str| {
+        snapshot
+            .iter()
+            .filter(|s| s.key.rule.ends_with("/rule/6") && s.key.pod.starts_with(ip))
+            .fold((0, 0), |(n, r), s| (n + s.requests, r + s.retries))
+    };
+    let (dead_requests, dead_retries) = by_ip("127.0.0.2:");
+    assert_eq!(dead_requests, 0, "answers count where they came from");
+    assert!(
+        dead_retries > 0,
+        "some requests drew the dead endpoint first"
+    );
+    assert_eq!(by_ip("127.0.0.1:"), (6, 0));
     sim.shutdown().await;
 }

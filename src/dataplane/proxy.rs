@@ -265,9 +265,13 @@ impl Proxy {
         let ended = Instant::now();
         let us = u64::try_from(ended.duration_since(started).as_micros()).unwrap_or(u64::MAX);
         let status = resp.status().as_u16();
+        // Only a retried answer carries extensions gwsim put there; it counts in the series
+        // of the endpoint that gave it.
+        let (series, retries) = match resp.extensions().get::<Retried>() {
+            Some(r) => (&r.series, r.tries),
+            None => (series, 0),
+        };
         series.record(status, us);
-        // Only a retried answer carries extensions gwsim put there.
-        let retries = resp.extensions().get::<Retried>().map_or(0, |r| r.0);
         let seen = super::reqlog::Seen {
             method,
             host,
@@ -350,7 +354,7 @@ impl Proxy {
         p: Prepared<'a>,
         ms: u64,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Tagged<'a>> + Send + 'a>> {
-        let (used, rule_series) = (p.used, p.rule_series);
+        let (used, rule_series) = (p.used, &p.entry.rule);
         Box::pin(async move {
             match tokio::time::timeout(Duration::from_millis(ms), self.exchange(p)).await {
                 Ok(resp) => (resp, used),
@@ -430,19 +434,30 @@ impl Proxy {
                 return synthetic(Synthetic::BodyTooLarge, &detail);
             }
         };
+        let siblings = siblings(&p);
+        let h2c = matches!(p.via, Via::Unpooled(Unpooled::H2c));
+        let (mut endpoint, mut series) = (p.endpoint, p.used);
         let mut tries = 0;
         let outcome = loop {
             let mut req = Request::new(super::respond::full(bytes.clone()));
             *req.method_mut() = p.req.method().clone();
             *req.uri_mut() = p.req.uri().clone();
+            if h2c && !std::ptr::eq(endpoint, p.endpoint) {
+                // The h2c client picks its connection by the URI's authority.
+                let uri = format!("http://{}{}", endpoint.addr, p.path_and_query.as_str());
+                if let Ok(uri) = uri.parse() {
+                    *req.uri_mut() = uri;
+                }
+            }
             *req.version_mut() = p.req.version();
             *req.headers_mut() = p.req.headers().clone();
-            let via = match p.via {
-                Via::Unpooled(Unpooled::H2c) => Via::Unpooled(Unpooled::H2c),
-                _ => Via::Pool,
+            let via = if h2c {
+                Via::Unpooled(Unpooled::H2c)
+            } else {
+                Via::Pool
             };
             let outcome = self
-                .send_rare(via, req, p.endpoint, p.backend_timeout_ms)
+                .send_rare(via, req, endpoint, p.backend_timeout_ms)
                 .await;
             let again = match &outcome {
                 Ok(Ok(resp)) => retry.codes.contains(&resp.status().as_u16()),
@@ -452,8 +467,16 @@ impl Proxy {
             if !again || tries >= retry.attempts {
                 break outcome;
             }
+            series.add_retries(1);
             tries += 1;
-            p.used.add_retries(1);
+            // Each retry goes to the backend's next endpoint, as a proxy's load balancer
+            // would move away from a pod that failed; with one endpoint, to the same one.
+            if let Some(sib) = &siblings {
+                let next = (sib.drawn + tries as usize) % sib.endpoints.len().max(1);
+                if let (Some(e), Some(s)) = (sib.endpoints.get(next), sib.series.get(next)) {
+                    (endpoint, series) = (e, s);
+                }
+            }
             drop(outcome);
             tokio::time::sleep(retry.backoff(tries)).await;
         };
@@ -463,13 +486,16 @@ impl Proxy {
                 resp
             }
             Ok(Err(e)) => {
-                let detail = format!("{} ({}): {}", p.endpoint.pod, p.endpoint.addr, e.detail);
+                let detail = format!("{} ({}): {}", endpoint.pod, endpoint.addr, e.detail);
                 synthetic(Synthetic::UpstreamFailed, &detail)
             }
             Err(_) => synthetic(Synthetic::Timeout, "backend request timeout exceeded"),
         };
         if tries > 0 {
-            resp.extensions_mut().insert(Retried(tries));
+            resp.extensions_mut().insert(Retried {
+                tries,
+                series: series.clone(),
+            });
         }
         resp
     }
@@ -556,9 +582,41 @@ fn answer(
     }
 }
 
-/// How many tries a retry policy repeated for an answer, for the request log.
-#[derive(Clone, Copy, Debug)]
-struct Retried(u32);
+/// How many tries a retry policy repeated for an answer, and the series of the endpoint
+/// that gave it (a retry may move to another endpoint than the one drawn).
+#[derive(Clone, Debug)]
+struct Retried {
+    tries: u32,
+    series: Arc<Series>,
+}
+
+/// The endpoints of the backend a request drew, with their series.
+struct Siblings<'t> {
+    endpoints: &'t [Endpoint],
+    series: &'t [Arc<Series>],
+    /// The drawn endpoint's place among them.
+    drawn: usize,
+}
+
+/// Only retries need the drawn endpoint's siblings, so they are looked up here rather than
+/// carried by every request.
+fn siblings<'t>(p: &Prepared<'t>) -> Option<Siblings<'t>> {
+    p.rule
+        .backends
+        .iter()
+        .zip(&p.entry.backends)
+        .find_map(|(b, (series, _))| match &b.target {
+            Target::Endpoints { endpoints, .. } => endpoints
+                .iter()
+                .position(|e| std::ptr::eq(e, p.endpoint))
+                .map(|drawn| Siblings {
+                    endpoints,
+                    series,
+                    drawn,
+                }),
+            Target::Invalid(_) => None,
+        })
+}
 
 /// What routing and the filters made of a request. Not boxed: `Forward` is the common case,
 /// and boxing it would cost an allocation per request.
@@ -584,8 +642,9 @@ struct Prepared<'t> {
     backend_timeout_ms: Option<u64>,
     /// The series the answer counts in.
     used: &'t Arc<Series>,
-    /// The series of an answer the rule gives itself (a request timeout).
-    rule_series: &'t Arc<Series>,
+    /// The entry's series: its `rule` series counts an answer the rule gives itself (a
+    /// request timeout); a retry finds the other endpoints' series here.
+    entry: &'t EntrySeries,
 }
 
 /// How the request reaches the pod.
@@ -867,7 +926,7 @@ fn prepare<'s>(
         cors,
         backend_timeout_ms: rule.timeouts.backend_request_ms,
         used,
-        rule_series: &series.rule,
+        entry: series,
     })
 }
 

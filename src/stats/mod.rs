@@ -235,14 +235,15 @@ impl Registry {
             .clone()
     }
 
-    /// A point-in-time copy of every series with traffic.
+    /// A point-in-time copy of every series with traffic (requests, or tries retried away
+    /// from it).
     pub fn snapshot(&self) -> Vec<SeriesSnapshot> {
         let map = match self.series.lock() {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
         };
         map.values()
-            .filter(|s| s.requests() > 0)
+            .filter(|s| s.requests() > 0 || s.retries() > 0)
             .map(|s| SeriesSnapshot {
                 key: s.key.clone(),
                 requests: s.requests(),

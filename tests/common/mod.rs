@@ -35,6 +35,16 @@ pub fn write_echo_backends(dir: &Path, namespace: &str, backends: &[(&str, u32)]
 /// A selector-less Service `name` in namespace `e2e` (port 8080) whose EndpointSlice points
 /// at `127.0.0.1:port`: a process of the test's own behind gwsim.
 pub fn loopback_service(name: &str, port: u16) -> String {
+    loopback_service_at(name, port, &["127.0.0.1"])
+}
+
+/// [`loopback_service`] with one endpoint per address, all on `port`.
+pub fn loopback_service_at(name: &str, port: u16, addresses: &[&str]) -> String {
+    let endpoints: Vec<String> = addresses
+        .iter()
+        .map(|a| format!("{{addresses: [{a}]}}"))
+        .collect();
+    let endpoints = endpoints.join(", ");
     format!(
         r#"
 apiVersion: v1
@@ -51,7 +61,7 @@ metadata:
   labels: {{kubernetes.io/service-name: {name}}}
 addressType: IPv4
 ports: [{{port: {port}}}]
-endpoints: [{{addresses: [127.0.0.1]}}]
+endpoints: [{endpoints}]
 "#
     )
 }
