@@ -89,17 +89,7 @@ async fn a_stop_answers_the_request_in_flight_before_it_completes() {
     );
 
     release.send(()).expect("the origin is waiting");
-    // Only a guard against hanging: gwsim closes the connection right after the answer.
-    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), in_flight)
-        .await
-        .expect("gwsim closed the connection after answering")
-        .expect("client task")
-        .expect("read the answer");
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
-    assert!(answer.ends_with("\r\n\r\nlate\n"), "{answer}");
-    // The answer itself says the connection ends, so no client sends another request on it.
-    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    assert_last_answer(in_flight).await;
     (&mut stopping).await.expect("the stop completes");
 }
 
@@ -120,6 +110,21 @@ async fn a_stop_closes_idle_connections_without_waiting_for_the_grace_period() {
     for conn in idle {
         assert_closed(conn).await;
     }
+}
+
+/// What a client read until gwsim closed its connection is the origin's answer, and that
+/// answer says the connection ends, so no client sends another request on it. The timeout
+/// only guards against hanging: gwsim closes the connection right after the answer.
+async fn assert_last_answer(in_flight: tokio::task::JoinHandle<std::io::Result<Vec<u8>>>) {
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), in_flight)
+        .await
+        .expect("gwsim closed the connection after answering")
+        .expect("client task")
+        .expect("read the answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nlate\n"), "{answer}");
+    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
 }
 
 /// The connection is closed by gwsim (the timeout only guards against hanging).
@@ -163,15 +168,6 @@ async fn a_listener_removed_by_a_reload_closes_its_connections_once_answered() {
     assert_closed(idle).await;
 
     release.send(()).expect("the origin is waiting");
-    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), in_flight)
-        .await
-        .expect("gwsim closed the connection after answering")
-        .expect("client task")
-        .expect("read the answer");
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
-    assert!(answer.ends_with("\r\n\r\nlate\n"), "{answer}");
-    // The answer itself says the connection ends, so no client sends another request on it.
-    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    assert_last_answer(in_flight).await;
     sim.shutdown().await;
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{loopback_service, loopback_service_at, start, Client, Reply};
+use common::{loopback_service, loopback_service_at, start, Client, Reply, E2E_GATEWAY};
 use gwsim::runtime::sim::Sim;
 use http_body_util::{BodyExt, Full};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,19 +18,7 @@ const HOST: &str = "retry.example";
 /// `closed`, the test's own loopback ports.
 fn manifests(origin: u16, closed: u16) -> String {
     format!(
-        r#"
-apiVersion: v1
-kind: Namespace
-metadata: {{name: e2e}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: e2e}}
-spec:
-  gatewayClassName: gwsim
-  listeners:
-  - {{name: http, port: 80, protocol: HTTP}}
----
+        r#"{E2E_GATEWAY}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: retries, namespace: e2e}}

@@ -66,24 +66,27 @@ endpoints: [{endpoints}]
     )
 }
 
+/// Namespace `e2e` and its Gateway `gw`, HTTP on port 80.
+pub const E2E_GATEWAY: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: e2e}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: e2e}
+spec:
+  gatewayClassName: gwsim
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+"#;
+
 /// Gateway `e2e/gw` (HTTP on port 80) and an HTTPRoute for `host` to the test's own origin
 /// on `127.0.0.1:port` (see [`loopback_service`]).
 pub fn loopback_origin_manifests(host: &str, port: u16) -> String {
     let origin = loopback_service("origin", port);
     format!(
-        r#"
-apiVersion: v1
-kind: Namespace
-metadata: {{name: e2e}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {{name: gw, namespace: e2e}}
-spec:
-  gatewayClassName: gwsim
-  listeners:
-  - {{name: http, port: 80, protocol: HTTP}}
----{origin}---
+        r#"{E2E_GATEWAY}---{origin}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {{name: origin, namespace: e2e}}
