@@ -467,7 +467,7 @@ impl Proxy {
             if !again || tries >= retry.attempts {
                 break outcome;
             }
-            series.add_retries(1);
+            series.add_retry();
             tries += 1;
             // Each retry goes to the backend's next endpoint, as a proxy's load balancer
             // would move away from a pod that failed; with one endpoint, to the same one.

@@ -194,18 +194,25 @@ fn uid(seed: &str) -> String {
     )
 }
 
-/// A store object as the API serves it: status with transition times, server metadata.
-pub(crate) fn store_object(o: &Object, state: &State) -> Value {
-    let mut v = o.body.to_json();
+/// A store object's creationTimestamp and its uid, which that time keeps stable.
+fn created_and_uid(o: &Object) -> (String, String) {
     let created = o
         .meta()
         .creation_timestamp
         .as_ref()
         .map(|t| t.0.to_string())
         .unwrap_or_default();
+    let uid = uid(&format!("{}@{created}", o.key));
+    (created, uid)
+}
+
+/// A store object as the API serves it: status with transition times, server metadata.
+pub(crate) fn store_object(o: &Object, state: &State) -> Value {
+    let mut v = o.body.to_json();
+    let (created, object_uid) = created_and_uid(o);
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
-        meta.insert("uid".into(), json!(uid(&format!("{}@{created}", o.key))));
+        meta.insert("uid".into(), json!(object_uid));
     }
     if let Some(status) = state.translation.status.get(&o.key) {
         v["status"] = state.transitions.stamped(&o.key, status);
@@ -324,13 +331,10 @@ pub(crate) fn pod(p: &PodView, state: &State, born: &str) -> Value {
 /// The Service a controller creates for a Gateway (see `controller::generated`): owned by
 /// the Gateway, born with it, its external IP the Gateway's address.
 pub(crate) fn gateway_service(g: &GatewayService, state: &State) -> Value {
-    let gateway = state.store.get(Kind::Gateway, &g.namespace, &g.gateway);
-    let created = gateway
-        .and_then(|o| o.meta().creation_timestamp.as_ref())
-        .map(|t| t.0.to_string())
-        .unwrap_or_default();
-    let gateway_uid = gateway
-        .map(|o| uid(&format!("{}@{created}", o.key)))
+    let (created, gateway_uid) = state
+        .store
+        .get(Kind::Gateway, &g.namespace, &g.gateway)
+        .map(created_and_uid)
         .unwrap_or_default();
     let ports: Vec<Value> = g
         .ports

@@ -140,9 +140,9 @@ impl Series {
         shard.sum_us.fetch_add(latency_us, Ordering::Relaxed);
     }
 
-    /// Counts `n` more tries repeated by a retry policy.
-    pub fn add_retries(&self, n: u64) {
-        self.retries.fetch_add(n, Ordering::Relaxed);
+    /// Counts one more try repeated by a retry policy.
+    pub fn add_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn retries(&self) -> u64 {
